@@ -1,0 +1,37 @@
+// The filter chain's inference stage as the HTTP handlers see it. The shipped binary
+// plugs in EngineBackend (inference::Engine + tokenizer + chat template); tests may plug
+// in a double. Events may arrive on any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "gateway/chat_request.h"
+
+namespace warden::gateway {
+
+struct GenerationEvent {
+  enum class Kind { kDelta, kDone, kError };
+  Kind kind = Kind::kDelta;
+  std::string text;           // kDelta: complete UTF-8 text
+  std::string finish_reason;  // kDone: "stop" | "length" | "content_filter"
+  int prompt_tokens = 0;      // kDone
+  int completion_tokens = 0;  // kDone
+  int error_status = 500;     // kError
+  std::string error_message;  // kError: safe to show the client
+};
+
+class ChatBackend {
+ public:
+  virtual ~ChatBackend() = default;
+  virtual std::string model_id() const = 0;
+  virtual int64_t created_at() const = 0;  // unix seconds, for /v1/models
+  virtual bool ready() const = 0;
+  virtual double queue_depth() const = 0;
+  // Starts generating. Throws ApiError for refusals known at once (503 when overloaded,
+  // 400 when the prompt does not fit the context). Returns a function that cancels.
+  virtual std::function<void()> start(const ChatRequest& request, std::function<void(const GenerationEvent&)> on_event) = 0;
+};
+
+}  // namespace warden::gateway
