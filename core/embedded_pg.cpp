@@ -70,6 +70,17 @@ EmbeddedPostgres::EmbeddedPostgres(EmbeddedPgOptions options) : options_(std::mo
 
 EmbeddedPostgres::~EmbeddedPostgres() {
   try {
+    // A throwaway cluster is deleted next: immediate shutdown skips the checkpoint but,
+    // unlike SIGKILL, still lets the server release its shared memory.
+    if (!remove_on_destroy_.empty() && server_pid_ > 0) {
+      pid_t pid = server_pid_;
+      server_pid_ = -1;
+      ::kill(pid, SIGQUIT);
+      if (!wait_child(pid, 20000)) {
+        ::kill(-pid, SIGKILL);
+        wait_child(pid, 10000);
+      }
+    }
     stop();
   } catch (...) {
   }
@@ -103,7 +114,8 @@ void EmbeddedPostgres::init_cluster_if_needed() {
   std::vector<std::string> argv = {(options_.bin_dir / "initdb").string(), "-D", options_.data_dir.string(),
                                    "-U", options_.superuser, "--auth=trust", "-E", "UTF8",
                                    "--no-locale", "--no-instructions"};
-  if (!options_.fsync) argv.push_back("--no-sync");
+  // A throwaway cluster needs no durable bootstrap, even when its server runs with fsync.
+  if (!options_.fsync || !remove_on_destroy_.empty()) argv.push_back("--no-sync");
   ProcessResult r = run_process(argv, user);
   if (r.exit_code != 0) {
     throw std::runtime_error("embedded postgres: initdb of " + options_.data_dir.string() + " failed (exit " +

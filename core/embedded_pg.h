@@ -31,7 +31,7 @@ struct EmbeddedPgOptions {
 class EmbeddedPostgres {
  public:
   explicit EmbeddedPostgres(EmbeddedPgOptions options);
-  ~EmbeddedPostgres();
+  ~EmbeddedPostgres();  // stop(); a temporary() cluster is killed and its directory removed
   EmbeddedPostgres(const EmbeddedPostgres&) = delete;
   EmbeddedPostgres& operator=(const EmbeddedPostgres&) = delete;
 

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-10}
 connections=${2:-32}
 threads=${3:-2}
-warden=build/warden
+warden=${WARDEN_BIN:-build/warden}
 [ -x "$warden" ] || { echo "build first: scripts/build" >&2; exit 1; }
 state=$(mktemp -d /tmp/warden-bench.XXXXXX)
 chmod 755 "$state"

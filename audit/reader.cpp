@@ -1,0 +1,97 @@
+#include "audit/reader.h"
+
+#include <algorithm>
+
+#include "audit/envelope.h"
+#include "audit/store.h"
+
+namespace warden::audit {
+using core::Json;
+
+Json record_to_json(const LoadedRecord& loaded, const ReviewerSecretKey* key) {
+  const StoredRecord& r = loaded.record;
+  Json o = Json::object();
+  o.set("seq", static_cast<long long>(r.seq));
+  o.set("time", format_time_us(r.sealed.header.time_us));
+  const Json header = header_to_json(r.sealed.header);
+  for (const auto& [name, value] : header.as_object()) o.set(name, value);
+  Json kids = Json::array();
+  for (const auto& k : r.sealed.sealed_keys) kids.push_back(k.reviewer_key_id);
+  o.set("reviewer_key_ids", kids);
+  o.set("hash", to_hex(r.hash));
+  o.set("prev_hash", to_hex(r.prev_hash));
+  if (key) {
+    try {
+      o.set("payload", open_record(r.sealed, *key));
+    } catch (const std::exception& e) {
+      o.set("payload_error", e.what());
+    }
+  }
+  return o;
+}
+
+AuditReader::AuditReader(const std::string& conninfo) : store_(std::make_unique<AuditStore>(conninfo)) {}
+AuditReader::~AuditReader() = default;
+
+Json AuditReader::search(const SearchQuery& q, const ReviewerSecretKey* key) {
+  if (q.text && !key) throw std::runtime_error("free-text search reads encrypted payloads: a reviewer key is required");
+  pqxx::nontransaction quoter{store_->connection()};
+  std::string where = "seq > " + std::to_string(q.after_seq);
+  if (q.from_us) where += " AND time_us >= " + std::to_string(*q.from_us);
+  if (q.to_us) where += " AND time_us < " + std::to_string(*q.to_us);
+  if (q.key_id) where += " AND key_id = " + quoter.quote(*q.key_id);
+  if (q.team) where += " AND team = " + quoter.quote(*q.team);
+  if (q.decision) where += " AND decision = " + quoter.quote(*q.decision);
+  if (q.kind) where += " AND kind = " + quoter.quote(*q.kind);
+  if (q.policy_name) where += " AND policy_name = " + quoter.quote(*q.policy_name);
+  if (q.policy_version) where += " AND policy_version = " + std::to_string(*q.policy_version);
+  if (q.entity_type) where += " AND entity_types @> ARRAY[" + quoter.quote(*q.entity_type) + "]::text[]";
+  quoter.commit();
+
+  Json records = Json::array();
+  size_t limit = std::max<size_t>(1, q.limit);
+  uint64_t last_seq = q.after_seq;
+  bool more = false;
+  // Without free text one page does; with it, scan pages until enough payloads match.
+  for (;;) {
+    std::string page_where = where + " AND seq > " + std::to_string(last_seq);
+    size_t page_size = q.text ? 500 : limit + 1;
+    std::vector<LoadedRecord> page = store_->select_where(page_where, page_size);
+    for (const auto& loaded : page) {
+      if (records.size() >= limit) {
+        more = true;
+        break;
+      }
+      last_seq = loaded.record.seq;
+      Json rec = record_to_json(loaded, key);
+      if (q.text) {
+        const Json* payload = rec.find("payload");
+        if (!payload || payload->dump().find(*q.text) == std::string::npos) continue;
+      }
+      records.push_back(std::move(rec));
+    }
+    if (more || page.size() < page_size || !q.text) break;
+  }
+  Json out = Json::object();
+  out.set("records", records);
+  out.set("next_after_seq", more ? Json(static_cast<long long>(last_seq)) : Json());
+  return out;
+}
+
+Json AuditReader::get(const std::string& record_id, const ReviewerSecretKey* key) {
+  auto loaded = store_->record_by_id(record_id);
+  if (!loaded) return Json();
+  return record_to_json(*loaded, key);
+}
+
+Json AuditReader::verify(const VerifyOptions& options) { return verify_chain(*store_, options).to_json(); }
+
+Json AuditReader::checkpoints(uint64_t after_seq, size_t limit) {
+  Json list = Json::array();
+  for (const auto& cp : store_->checkpoints(after_seq, limit)) list.push_back(checkpoint_to_json(cp));
+  Json out = Json::object();
+  out.set("checkpoints", list);
+  return out;
+}
+
+}  // namespace warden::audit

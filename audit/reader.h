@@ -1,0 +1,58 @@
+// Read side of the audit log for reviewers: search, fetch one record (decrypted when a
+// reviewer key is supplied), verify, list checkpoints. Every method returns core::Json as
+// served by the gateway's /audit/v1/... endpoints and printed by `warden audit`.
+// The caller (gateway) records each access as an audit_access record through AuditWriter.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "audit/keys.h"
+#include "audit/verifier.h"
+#include "core/json.h"
+
+namespace warden::audit {
+
+class AuditStore;
+
+struct SearchQuery {
+  std::optional<int64_t> from_us;  // inclusive
+  std::optional<int64_t> to_us;    // exclusive
+  std::optional<std::string> key_id;
+  std::optional<std::string> team;
+  std::optional<std::string> decision;
+  std::optional<std::string> entity_type;
+  std::optional<std::string> kind;
+  std::optional<std::string> policy_name;
+  std::optional<int64_t> policy_version;
+  std::optional<std::string> text;  // substring of the decrypted payload; needs a reviewer key
+  uint64_t after_seq = 0;           // paging: continue after this seq
+  size_t limit = 100;
+};
+
+class AuditReader {
+ public:
+  explicit AuditReader(const std::string& conninfo);
+  ~AuditReader();
+
+  // {"records": [record...], "next_after_seq": n | null}. With `key`, each record carries
+  // "payload" (or "payload_error" when it cannot be opened with that key).
+  core::Json search(const SearchQuery& query, const ReviewerSecretKey* key = nullptr);
+  // The record, or null Json when no record has that id.
+  core::Json get(const std::string& record_id, const ReviewerSecretKey* key = nullptr);
+  core::Json verify(const VerifyOptions& options);
+  core::Json checkpoints(uint64_t after_seq = 0, size_t limit = 1000);
+
+  AuditStore& store() { return *store_; }
+
+ private:
+  std::unique_ptr<AuditStore> store_;
+};
+
+// Builds the record JSON shown to reviewers (header fields, seq, hashes, key ids).
+struct LoadedRecord;
+core::Json record_to_json(const LoadedRecord& record, const ReviewerSecretKey* key);
+
+}  // namespace warden::audit
