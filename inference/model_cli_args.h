@@ -1,0 +1,23 @@
+// Tiny "--flag value" parser shared by the model CLI commands.
+#pragma once
+
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace warden::inference {
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Parses args[first..] as --name value pairs; every name must be in `known`.
+std::map<std::string, std::string> parse_flags(const std::vector<std::string>& args, size_t first,
+                                               const std::set<std::string>& known);
+int flag_int(const std::map<std::string, std::string>& flags, const std::string& name, int fallback, int min,
+             int max);
+
+}  // namespace warden::inference
