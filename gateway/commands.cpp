@@ -6,6 +6,7 @@
 #include "gateway/database.h"
 #include "inference/cli.h"
 #include "inference/model_cli.h"
+#include "policy/cli.h"
 
 namespace warden::gateway {
 
@@ -15,6 +16,7 @@ int run_module_command(const std::string& command, const std::vector<std::string
   if (command == "model") return inference::run_model_command(args, in, out, err);
   if (command == "logits") return inference::run_logits_command(args, in, out, err);
   if (command == "bench") return inference::run_bench_command(args, in, out, err);
+  if (command == "redact") return policy::run_redact_command(args, in, out, err);
   return -1;
 }
 
@@ -43,6 +45,7 @@ void print_module_commands(std::ostream& out) {
          "  logits --model DIR          JSON lines {\"ids\"} -> {\"logits\"}\n"
          "  model synth ...             write a random-weight checkpoint in the Hugging Face layout\n"
          "  bench --model DIR           prefill/decode speed against the memory-bandwidth bound\n"
+         "  redact --policy FILE        JSON lines {\"text\"} -> {\"text\", \"spans\"}\n"
          "  audit SUBCOMMAND            keygen, search, show, verify, export, prune\n";
 }
 
