@@ -8,7 +8,7 @@
 namespace warden::audit {
 using core::Json;
 
-Json record_to_json(const LoadedRecord& loaded, const ReviewerSecretKey* key) {
+Json record_to_json(const LoadedRecord& loaded, const ReviewerSecretKey* key, bool include_sealed) {
   const StoredRecord& r = loaded.record;
   Json o = Json::object();
   o.set("seq", static_cast<long long>(r.seq));
@@ -20,6 +20,19 @@ Json record_to_json(const LoadedRecord& loaded, const ReviewerSecretKey* key) {
   o.set("reviewer_key_ids", kids);
   o.set("hash", to_hex(r.hash));
   o.set("prev_hash", to_hex(r.prev_hash));
+  if (include_sealed) {
+    o.set("header_text", r.sealed.header_text);
+    o.set("nonce", to_base64(r.sealed.nonce));
+    o.set("ciphertext", to_base64(r.sealed.ciphertext));
+    Json sealed = Json::array();
+    for (const auto& k : r.sealed.sealed_keys) {
+      Json e = Json::object();
+      e.set("reviewer_key_id", k.reviewer_key_id);
+      e.set("sealed", to_base64(k.sealed));
+      sealed.push_back(std::move(e));
+    }
+    o.set("sealed_keys", sealed);
+  }
   if (key) {
     try {
       o.set("payload", open_record(r.sealed, *key));
@@ -63,7 +76,7 @@ Json AuditReader::search(const SearchQuery& q, const ReviewerSecretKey* key) {
         break;
       }
       last_seq = loaded.record.seq;
-      Json rec = record_to_json(loaded, key);
+      Json rec = record_to_json(loaded, key, q.include_sealed);
       if (q.text) {
         const Json* payload = rec.find("payload");
         if (!payload || payload->dump().find(*q.text) == std::string::npos) continue;
@@ -78,10 +91,10 @@ Json AuditReader::search(const SearchQuery& q, const ReviewerSecretKey* key) {
   return out;
 }
 
-Json AuditReader::get(const std::string& record_id, const ReviewerSecretKey* key) {
+Json AuditReader::get(const std::string& record_id, const ReviewerSecretKey* key, bool include_sealed) {
   auto loaded = store_->record_by_id(record_id);
   if (!loaded) return Json();
-  return record_to_json(*loaded, key);
+  return record_to_json(*loaded, key, include_sealed);
 }
 
 Json AuditReader::verify(const VerifyOptions& options) { return verify_chain(*store_, options).to_json(); }

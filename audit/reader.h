@@ -30,6 +30,7 @@ struct SearchQuery {
   std::optional<std::string> text;  // substring of the decrypted payload; needs a reviewer key
   uint64_t after_seq = 0;           // paging: continue after this seq
   size_t limit = 100;
+  bool include_sealed = false;      // add the stored envelope (see record_to_json)
 };
 
 class AuditReader {
@@ -41,7 +42,7 @@ class AuditReader {
   // "payload" (or "payload_error" when it cannot be opened with that key).
   core::Json search(const SearchQuery& query, const ReviewerSecretKey* key = nullptr);
   // The record, or null Json when no record has that id.
-  core::Json get(const std::string& record_id, const ReviewerSecretKey* key = nullptr);
+  core::Json get(const std::string& record_id, const ReviewerSecretKey* key = nullptr, bool include_sealed = false);
   core::Json verify(const VerifyOptions& options);
   core::Json checkpoints(uint64_t after_seq = 0, size_t limit = 1000);
 
@@ -51,8 +52,11 @@ class AuditReader {
   std::unique_ptr<AuditStore> store_;
 };
 
-// Builds the record JSON shown to reviewers (header fields, seq, hashes, key ids).
+// Builds the record JSON shown to reviewers (header fields, seq, hashes, key ids). With
+// `include_sealed`, also the envelope as stored, so a reviewer can open it offline:
+// "header_text" (the AEAD associated data), "nonce", "ciphertext" and "sealed_keys"
+// ([{"reviewer_key_id", "sealed"}]), binary fields in base64.
 struct LoadedRecord;
-core::Json record_to_json(const LoadedRecord& record, const ReviewerSecretKey* key);
+core::Json record_to_json(const LoadedRecord& record, const ReviewerSecretKey* key, bool include_sealed = false);
 
 }  // namespace warden::audit

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -157,12 +158,67 @@ std::string format_time_us(int64_t time_us) {
 }
 
 int64_t parse_time(const std::string& text) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  char frac[16] = {0};
-  int n = std::sscanf(text.c_str(), "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d.%9[0-9]", &y, &mo, &d, &h, &mi, &s, frac);
-  if (n < 3 || (n > 3 && n < 6) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) {
-    throw std::runtime_error("invalid time \"" + text + "\" (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.ffffff]Z, UTC)");
+  auto bad = [&]() -> void {
+    throw std::runtime_error("invalid time \"" + text +
+                             "\" (expected RFC 3339: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.ffffff] with Z or +HH:MM; "
+                             "no zone means UTC)");
+  };
+  size_t i = 0;
+  auto digits = [&](size_t count) {
+    int v = 0;
+    for (size_t k = 0; k < count; ++k, ++i) {
+      if (i >= text.size() || !std::isdigit(static_cast<unsigned char>(text[i]))) bad();
+      v = v * 10 + (text[i] - '0');
+    }
+    return v;
+  };
+  auto expect = [&](char c) {
+    if (i >= text.size() || text[i] != c) bad();
+    ++i;
+  };
+  int y = digits(4);
+  expect('-');
+  int mo = digits(2);
+  expect('-');
+  int d = digits(2);
+  int h = 0, mi = 0, s = 0;
+  int64_t frac_us = 0, offset_s = 0;
+  if (i < text.size()) {
+    if (text[i] != 'T' && text[i] != 't' && text[i] != ' ') bad();
+    ++i;
+    h = digits(2);
+    expect(':');
+    mi = digits(2);
+    expect(':');
+    s = digits(2);
+    if (i < text.size() && text[i] == '.') {
+      ++i;
+      std::string frac;
+      while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) frac += text[i++];
+      if (frac.empty() || frac.size() > 9) bad();
+      frac.resize(6, '0');
+      frac_us = std::stoll(frac.substr(0, 6));
+    }
+    if (i < text.size()) {
+      if (text[i] == 'Z' || text[i] == 'z') {
+        ++i;
+      } else if (text[i] == '+' || text[i] == '-') {
+        int sign = text[i] == '-' ? -1 : 1;
+        ++i;
+        int oh = digits(2);
+        expect(':');
+        int om = digits(2);
+        if (oh > 23 || om > 59) bad();
+        offset_s = sign * (oh * 3600 + om * 60);
+      } else {
+        bad();
+      }
+    }
   }
+  if (i != text.size()) bad();
+  static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] || (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || s > 60) bad();
   struct tm tm {};
   tm.tm_year = y - 1900;
   tm.tm_mon = mo - 1;
@@ -170,11 +226,7 @@ int64_t parse_time(const std::string& text) {
   tm.tm_hour = h;
   tm.tm_min = mi;
   tm.tm_sec = s;
-  int64_t us = static_cast<int64_t>(timegm(&tm)) * 1000000;
-  std::string f = frac;
-  f.resize(6, '0');
-  if (n == 7) us += std::stoll(f.substr(0, 6));
-  return us;
+  return (static_cast<int64_t>(timegm(&tm)) - offset_s) * 1000000 + frac_us;
 }
 
 }  // namespace warden::audit

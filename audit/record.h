@@ -96,7 +96,7 @@ std::string genesis_hash();  // 32 zero bytes: prev_hash of seq 1
 std::string new_record_id();  // 16 random bytes, hex
 int64_t now_us();
 std::string format_time_us(int64_t time_us);  // RFC 3339 UTC with microseconds
-int64_t parse_time(const std::string& text);  // RFC 3339 / "YYYY-MM-DD[THH:MM:SS[.ffffff]][Z]" -> us; throws
+int64_t parse_time(const std::string& text);  // RFC 3339 (Z or ±HH:MM; none = UTC) or YYYY-MM-DD -> us; throws
 
 }  // namespace warden::audit
 

@@ -94,7 +94,8 @@ class AuditWriter {
   // Same, but `on_durable` runs on the writer thread once the record is durable (or failed).
   void submit(AuditRecord record, DurableCallback on_durable);
 
-  bool healthy() const;  // false: the gateway must answer 503
+  bool healthy() const;  // false: the gateway must answer 503 (unless fail_open())
+  bool fail_open() const { return config_.fail_open; }
   WriterStats stats() const;
   // Blocks until every record submitted before the call is durable or failed.
   void flush();

@@ -46,6 +46,7 @@ const std::vector<Setting>& table() {
       {"model.served_name", Kind::kString, 0, 0, {}, STR(model.served_name), "Model id clients use; default is the folder name."},
       {"model.compute", Kind::kString, 0, 0, {"f32", "bf16", "int8"}, STR(model.compute), "Weight format the CPU backend computes in."},
       {"model.kv_cache_mb", Kind::kInt, 1, 1 << 20, {}, INT(model.kv_cache_mb), "Latent KV cache budget."},
+      {"model.kv_cache_dtype", Kind::kString, 0, 0, {"f32", "bf16"}, STR(model.kv_cache_dtype), "Latent KV cache storage; bf16 halves the bytes per token."},
       {"model.threads", Kind::kInt, 0, 1024, {}, INT(model.threads), "Compute threads (0 = all cores)."},
       {"model.max_queue", Kind::kInt, 0, 100000, {}, INT(model.max_queue), "Requests waiting for cache space; beyond this 503."},
       {"model.default_max_tokens", Kind::kInt, 1, 1 << 20, {}, INT(model.default_max_tokens), "max_tokens when a request gives none."},

@@ -44,6 +44,7 @@ struct ModelConfig {
   std::string served_name;          // model id shown to clients; default: folder name
   std::string compute = "int8";     // f32 | bf16 | int8
   int kv_cache_mb = 512;
+  std::string kv_cache_dtype = "f32";  // f32 | bf16 (half the bytes per cached token)
   int threads = 0;                  // 0: all cores
   int max_queue = 64;               // waiting requests beyond this get 503
   int default_max_tokens = 512;

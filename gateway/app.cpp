@@ -5,8 +5,11 @@
 #include <chrono>
 #include <ctime>
 
+#include "audit/record.h"
 #include "core/log.h"
+#include "gateway/admin_policies.h"
 #include "gateway/api_error.h"
+#include "gateway/audit_api.h"
 #include "gateway/chat_stream.h"
 
 namespace warden::gateway {
@@ -31,6 +34,7 @@ std::string route_label(const HttpRequest& r) {
   if (p == "/healthz" || p == "/readyz" || p == "/metrics") return p;
   if (starts("/admin/v1/keys")) return "/admin/v1/keys";
   if (starts("/admin/v1/teams")) return "/admin/v1/teams";
+  if (starts("/admin/v1/policies")) return "/admin/v1/policies";
   if (starts("/audit/v1/")) return "/audit/v1";
   return "other";
 }
@@ -72,9 +76,44 @@ void register_gateway_metrics(Metrics& m) {
                   {0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60});
   m.add_counter("warden_tokens_total", "Tokens processed, by direction (prompt, completion).");
   m.add_counter("warden_rate_limited_total", "Requests refused by a rate limit, by kind.");
+  register_chain_metrics(m);
+  register_audit_metrics(m);
 }
 
-App::App(AppDeps deps) : deps_(std::move(deps)) {}
+App::App(AppDeps deps) : deps_(std::move(deps)), audit_(deps_.audit, deps_.metrics) {
+  if (deps_.policy_store && deps_.policy_registry) {
+    admin_policies_ = std::make_unique<AdminPolicies>(
+        *deps_.policy_store, *deps_.policy_registry, backend_token_counter(deps_.backend),
+        [this](const std::string& action, const Principal& actor, core::Json details, bool ok) {
+          record_admin(actor, action, std::move(details), ok);
+        });
+  }
+  if (deps_.audit && !deps_.audit_conninfo.empty()) {
+    AuditApiOptions options;
+    options.trusted_signing_keys = deps_.trusted_signing_keys;
+    options.checkpoint_file = deps_.checkpoint_file;
+    audit_api_ = std::make_unique<AuditApi>(deps_.audit_conninfo, *deps_.audit, deps_.metrics, options);
+  }
+}
+
+App::~App() = default;
+
+void App::require_audit() const {
+  if (audit_.available()) return;
+  deps_.metrics->increment("warden_audit_unavailable_total");
+  throw ApiError::unavailable("The audit log cannot take records right now, so requests are refused. Try again later.",
+                              "audit_unavailable");
+}
+
+void App::record_admin(const Principal& actor, const std::string& action, core::Json details, bool ok) {
+  audit::AuditRecord record = audit::make_event_record("admin", action, actor.key_id, actor.team, role_name(actor.role),
+                                                       ok ? "ok" : "denied", std::move(details));
+  record.header.route = "/admin/v1";
+  if (!audit_.record_and_wait(std::move(record))) {
+    throw ApiError::unavailable("The change was made but its audit record could not be stored; check the audit log health.",
+                                "audit_unavailable");
+  }
+}
 
 void App::count_early_error(int status) {
   deps_.metrics->increment("warden_http_requests_total", {{"route", "unparsed"}, {"status", std::to_string(status)}});
@@ -144,6 +183,7 @@ void App::handle(const HttpRequest& request, std::shared_ptr<Responder> responde
       require_method(request, {"GET"});
       HttpResponse r;
       r.content_type = "text/plain; version=0.0.4";
+      if (deps_.audit) update_audit_metrics(*deps_.metrics, deps_.audit->stats());
       r.body = deps_.metrics->render();
       return reply(std::move(r));
     }
@@ -169,16 +209,22 @@ void App::handle(const HttpRequest& request, std::shared_ptr<Responder> responde
       throw ApiError::not_found("Unknown API route " + p, "unknown_url");
     }
     if (p.rfind("/admin/v1/", 0) == 0) {
-      authenticate(request, Role::kAdmin);
-      if (p == "/admin/v1/keys") return reply(admin_keys(request, ""));
-      if (p.rfind("/admin/v1/keys/", 0) == 0) return reply(admin_keys(request, p.substr(15)));
-      if (p == "/admin/v1/teams") return reply(admin_teams(request, ""));
-      if (p.rfind("/admin/v1/teams/", 0) == 0) return reply(admin_teams(request, p.substr(16)));
+      Principal admin = authenticate(request, Role::kAdmin);
+      if (request.method != "GET") require_audit();
+      if (p == "/admin/v1/keys") return reply(admin_keys(request, admin, ""));
+      if (p.rfind("/admin/v1/keys/", 0) == 0) return reply(admin_keys(request, admin, p.substr(15)));
+      if (p == "/admin/v1/teams") return reply(admin_teams(request, admin, ""));
+      if (p.rfind("/admin/v1/teams/", 0) == 0) return reply(admin_teams(request, admin, p.substr(16)));
+      if (p == "/admin/v1/policies" || p.rfind("/admin/v1/policies/", 0) == 0) {
+        if (!admin_policies_) throw ApiError::unavailable("The policy store is not available.", "policy_store_unavailable");
+        return reply(admin_policies_->handle(request, admin, std::string_view(p).substr(18)));
+      }
       throw ApiError::not_found("Unknown admin route " + p, "unknown_url");
     }
     if (p.rfind("/audit/v1/", 0) == 0) {
-      authenticate(request, Role::kAuditor);
-      throw ApiError::not_found("Unknown audit route " + p, "unknown_url");
+      Principal auditor = authenticate(request, Role::kAuditor);
+      if (!audit_api_) throw ApiError::unavailable("The audit log is not available.", "audit_unavailable");
+      return reply(audit_api_->handle(request, auditor, std::string_view(p).substr(10)));
     }
     throw ApiError::not_found("Unknown route " + p, "unknown_url");
   } catch (const ApiError& e) {
@@ -215,25 +261,53 @@ HttpResponse App::models(const HttpRequest& request, const std::string& id) {
 
 void App::chat_completions(const HttpRequest& request, const Principal& principal, std::shared_ptr<Responder> responder,
                            std::function<void(int)> done) {
-  ChatLimits chat_limits{deps_.config.limits.max_messages, deps_.config.limits.max_stop_sequences};
-  ChatRequest chat = parse_chat_request(parse_body(request), chat_limits);
-  if (!deps_.backend || !deps_.backend->ready()) throw ApiError::unavailable("The model is still loading.", "model_not_ready");
-  if (chat.model != deps_.backend->model_id()) {
-    ApiError e = ApiError::not_found("The model '" + chat.model + "' does not exist", "model_not_found");
-    throw ApiError(404, e.what(), "invalid_request_error", "model_not_found", std::string("model"));
+  ChatExchangeContext context;
+  context.http = &request;
+  context.principal = principal;
+  context.backend = deps_.backend;
+  context.audit = &audit_;
+  context.metrics = deps_.metrics;
+  context.started = Clock::now();
+  require_audit();
+  // From here on every outcome is recorded, refusals included.
+  core::Json body;
+  ChatRequest chat;
+  try {
+    body = parse_body(request);
+    ChatLimits chat_limits{deps_.config.limits.max_messages, deps_.config.limits.max_stop_sequences};
+    chat = parse_chat_request(body, chat_limits);
+    if (!deps_.backend || !deps_.backend->ready()) throw ApiError::unavailable("The model is still loading.", "model_not_ready");
+    if (chat.model != deps_.backend->model_id()) {
+      throw ApiError(404, "The model '" + chat.model + "' does not exist", "invalid_request_error", "model_not_found",
+                     std::string("model"));
+    }
+  } catch (const ApiError& e) {
+    context.model_id = chat.model;
+    audit::AuditRecord record = failed_chat_record(context, body.is_null() ? nullptr : &body, e.status(), e.what());
+    HttpResponse response = e.to_response();
+    audit_.record(std::move(record), [responder, done, response](bool durable) {
+      HttpResponse r = durable ? response
+                               : ApiError::unavailable("The request could not be recorded in the audit log.", "audit_unavailable")
+                                     .to_response();
+      int status = r.status;
+      responder->send(std::move(r));
+      done(status);
+    });
+    return;
   }
+  context.model_id = deps_.backend->model_id();
   if (!chat.max_tokens) chat.max_tokens = deps_.config.model.default_max_tokens;
-  auto stream = std::make_shared<ChatStream>(chat, request.request_id, deps_.backend->model_id(), responder,
-                                             [this, principal, limits = limits_for(principal), done](const ChatOutcome& o) {
-                                               deps_.metrics->increment("warden_tokens_total", {{"direction", "prompt"}}, o.prompt_tokens);
-                                               deps_.metrics->increment("warden_tokens_total", {{"direction", "completion"}}, o.completion_tokens);
-                                               limiter_.charge_tokens(principal.key_id, limits, o.completion_tokens);
-                                               done(o.status);
-                                             });
-  stream->run(*deps_.backend);
+  if (deps_.policies) context.policies = deps_.policies();
+  run_chat_exchange(std::move(context), body, std::move(chat), responder,
+                    [this, principal, limits = limits_for(principal), done](int status, int prompt, int completion) {
+                      deps_.metrics->increment("warden_tokens_total", {{"direction", "prompt"}}, prompt);
+                      deps_.metrics->increment("warden_tokens_total", {{"direction", "completion"}}, completion);
+                      limiter_.charge_tokens(principal.key_id, limits, completion);
+                      done(status);
+                    });
 }
 
-HttpResponse App::admin_keys(const HttpRequest& request, const std::string& id) {
+HttpResponse App::admin_keys(const HttpRequest& request, const Principal& actor, const std::string& id) {
   if (id.empty()) {
     require_method(request, {"GET", "POST"});
     if (request.method == "GET") {
@@ -270,6 +344,14 @@ HttpResponse App::admin_keys(const HttpRequest& request, const std::string& id) 
       throw ApiError::bad_request(e.what());
     }
     core::log_info("api key created", {{"key_id", created.id}, {"team", key.team}, {"role", role_name(key.role)}});
+    {
+      core::Json details = core::Json::object();
+      details["key_id"] = created.id;
+      details["name"] = key.name;
+      details["team"] = key.team;
+      details["role"] = role_name(key.role);
+      record_admin(actor, "key.create", std::move(details));
+    }
     core::Json out = core::Json::object();
     out["id"] = created.id;
     out["name"] = key.name;
@@ -282,13 +364,18 @@ HttpResponse App::admin_keys(const HttpRequest& request, const std::string& id) 
   require_method(request, {"DELETE"});
   if (!deps_.keys->revoke(id)) throw ApiError::not_found("No active key with id '" + id + "'");
   core::log_info("api key revoked", {{"key_id", id}});
+  {
+    core::Json details = core::Json::object();
+    details["key_id"] = id;
+    record_admin(actor, "key.revoke", std::move(details));
+  }
   core::Json out = core::Json::object();
   out["id"] = id;
   out["revoked"] = true;
   return json_response(200, out);
 }
 
-HttpResponse App::admin_teams(const HttpRequest& request, const std::string& name) {
+HttpResponse App::admin_teams(const HttpRequest& request, const Principal& actor, const std::string& name) {
   if (name.empty()) {
     require_method(request, {"GET"});
     core::Json out = core::Json::object();
@@ -306,6 +393,11 @@ HttpResponse App::admin_teams(const HttpRequest& request, const std::string& nam
     deps_.keys->set_team_limits(name, optional_positive(body, "requests_per_minute"), optional_positive(body, "tokens_per_minute"));
   } catch (const pqxx::check_violation&) {
     throw ApiError::bad_request("team name \"" + name + "\" is not valid (letters, digits, _ . -; at most 64)");
+  }
+  {
+    core::Json details = body;
+    details["team"] = name;
+    record_admin(actor, "team.limits", std::move(details));
   }
   core::Json out = core::Json::object();
   out["name"] = name;

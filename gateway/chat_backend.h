@@ -29,8 +29,15 @@ class ChatBackend {
   virtual int64_t created_at() const = 0;  // unix seconds, for /v1/models
   virtual bool ready() const = 0;
   virtual double queue_depth() const = 0;
+  // Prompt tokens for these messages with the chat template applied; -1 when unknown
+  // (policies then estimate). Used by max_input_tokens guardrails before generation.
+  virtual int64_t count_prompt_tokens(const std::vector<ChatMessage>& messages) const {
+    (void)messages;
+    return -1;
+  }
   // Starts generating. Throws ApiError for refusals known at once (503 when overloaded,
-  // 400 when the prompt does not fit the context). Returns a function that cancels.
+  // 400 when the prompt does not fit the context). Returns a function that cancels; after
+  // a cancel, further events may or may not arrive (callers must not wait for them).
   virtual std::function<void()> start(const ChatRequest& request, std::function<void(const GenerationEvent&)> on_event) = 0;
 };
 

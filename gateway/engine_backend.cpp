@@ -33,6 +33,16 @@ class EngineBackend : public ChatBackend {
   bool ready() const override { return true; }
   double queue_depth() const override { return static_cast<double>(engine_.stats().queued); }
 
+  int64_t count_prompt_tokens(const std::vector<ChatMessage>& request_messages) const override {
+    std::vector<inf::ChatMessage> messages;
+    for (const auto& m : request_messages) messages.push_back({m.role, m.content});
+    try {
+      return static_cast<int64_t>(chat_template_.render(*tokenizer_, messages, true).size());
+    } catch (const std::invalid_argument&) {
+      return -1;  // the engine reports the problem when the request starts
+    }
+  }
+
   std::function<void()> start(const ChatRequest& request, std::function<void(const GenerationEvent&)> on_event) override {
     std::vector<inf::ChatMessage> messages;
     for (const auto& m : request.messages) messages.push_back({m.role, m.content});

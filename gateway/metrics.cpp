@@ -67,6 +67,23 @@ void Metrics::add_gauge(const std::string& name, const std::string& help, std::f
   f.gauge = std::move(read);
 }
 
+void Metrics::add_gauge(const std::string& name, const std::string& help) {
+  std::lock_guard lock(mutex_);
+  auto& f = families_[name];
+  f.help = help;
+  f.type = "gauge";
+  f.gauge = nullptr;
+}
+
+void Metrics::set(const std::string& name, const Labels& labels, double value) {
+  std::lock_guard lock(mutex_);
+  auto it = families_.find(name);
+  if (it == families_.end() || (it->second.type != "counter" && it->second.type != "gauge") || it->second.gauge) {
+    throw std::logic_error("unknown settable metric " + name);
+  }
+  it->second.counters[render_labels(labels)] = value;
+}
+
 void Metrics::increment(const std::string& name, const Labels& labels, double by) {
   std::lock_guard lock(mutex_);
   auto it = families_.find(name);
@@ -103,8 +120,10 @@ std::string Metrics::render() const {
     out += "# HELP " + name + " " + f.help + "\n# TYPE " + name + " " + f.type + "\n";
     if (f.type == "counter") {
       for (const auto& [labels, value] : f.counters) out += name + labels + " " + number(value) + "\n";
+    } else if (f.type == "gauge" && f.gauge) {
+      out += name + " " + number(f.gauge()) + "\n";
     } else if (f.type == "gauge") {
-      out += name + " " + number(f.gauge ? f.gauge() : 0) + "\n";
+      for (const auto& [labels, value] : f.counters) out += name + labels + " " + number(value) + "\n";
     } else {
       for (const auto& [labels, h] : f.histograms) {
         uint64_t cumulative = 0;

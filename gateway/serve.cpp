@@ -8,10 +8,14 @@
 #include "core/log.h"
 #include "core/pg_pool.h"
 #include "core/secret_file.h"
+#include "audit/writer.h"
 #include "gateway/app.h"
+#include "gateway/audit_setup.h"
 #include "gateway/database.h"
 #include "gateway/key_store.h"
 #include "gateway/server.h"
+#include "policy/policy_registry.h"
+#include "policy/policy_store.h"
 
 namespace warden::gateway {
 namespace {
@@ -42,6 +46,25 @@ int run_serve(const core::Config& config, const BackendFactory& make_backend, st
   KeyStore keys(pool, core::load_or_create_secret(std::filesystem::path(config.state_dir) / "secrets" / "api_key_hashing_key", 32));
   create_first_keys(keys, out);
 
+  // Audit first: without a writer no request may be served (fail closed).
+  AuditSettings audit_settings = load_audit_settings(config);
+  std::unique_ptr<audit::AuditWriter> writer = make_audit_writer(audit_settings, database->conninfo());
+  if (audit_settings.demo_reviewer_in_use) {
+    out << "Audit records are sealed to a DEMO reviewer key in " << audit_settings.demo_reviewer_prefix.string()
+        << ".key on this machine.\nFor real use, make reviewer keys offline (warden audit keygen) and list their .pub files"
+        << " under audit.reviewers.\n";
+  }
+
+  // Policies: the active versions from the database (seeded from the default file on first
+  // start), kept current through LISTEN/NOTIFY.
+  policy::PolicyStore policy_store(pool);
+  policy::PolicyRegistry policy_registry(policy_store, database->conninfo());
+  auto loaded = policy_registry.start();
+  if (!loaded.ok) {
+    for (const auto& problem : loaded.problems) core::log_error("policy load failed", {{"problem", problem}});
+    out << "The active policies could not be loaded; chat requests are refused until an admin fixes them.\n";
+  }
+
   std::unique_ptr<ChatBackend> backend = make_backend(config, out);
 
   Metrics metrics;
@@ -52,6 +75,13 @@ int run_serve(const core::Config& config, const BackendFactory& make_backend, st
   deps.backend = backend.get();
   deps.metrics = &metrics;
   deps.database_ready = [&pool] { return pool.healthy(); };
+  deps.policies = [&policy_registry] { return policy_registry.current(); };
+  deps.audit = writer.get();
+  deps.audit_conninfo = database->conninfo();
+  deps.trusted_signing_keys = audit_settings.trusted_signing_keys;
+  deps.checkpoint_file = audit_settings.checkpoint_file;
+  deps.policy_store = &policy_store;
+  deps.policy_registry = &policy_registry;
   App app(deps);
   if (backend) {
     metrics.add_gauge("warden_inference_queue_depth", "Requests waiting for the model.", [b = backend.get()] { return b->queue_depth(); });
@@ -77,6 +107,8 @@ int run_serve(const core::Config& config, const BackendFactory& make_backend, st
   core::log_info("shutting down", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"}});
   server.shutdown(std::chrono::milliseconds(config.server.shutdown_grace_ms));
   backend.reset();
+  policy_registry.stop();
+  writer->close();  // drains the queue and signs a shutdown checkpoint
   database->stop();
   core::log_info("stopped");
   return 0;

@@ -30,14 +30,14 @@ void MlaAttention::forward(const MlaWeights& w, int layer, const float* x, const
   }
 
   // Latent + rope key, normalized/roped and stored in the cache: [T, dc + dr].
-  std::vector<float> kv(static_cast<size_t>(T) * entry);
+  std::vector<float> kv(static_cast<size_t>(T) * entry), cached(entry);
   kernels::matmul(w.kv_a, x, T, kv.data());
   for (int t = 0; t < T; ++t) {
     float* row = kv.data() + static_cast<size_t>(t) * entry;
-    float* dst = cache_.entry_in(*tokens.page_table[t], layer, tokens.positions[t]);
-    kernels::rms_norm(row, w.kv_a_norm.data(), 1, dc, eps, dst);
-    std::copy(row + dc, row + entry, dst + dc);
-    rope_.apply(dst + dc, tokens.positions[t]);
+    kernels::rms_norm(row, w.kv_a_norm.data(), 1, dc, eps, cached.data());
+    std::copy(row + dc, row + entry, cached.data() + dc);
+    rope_.apply(cached.data() + dc, tokens.positions[t]);
+    cache_.store(cache_.entry_in(*tokens.page_table[t], layer, tokens.positions[t]), cached.data());
   }
 
   // Absorbed queries [T, H, dc + dr]: q̃ = W_UKᵀ q_nope, then the roped q_pe.
@@ -58,7 +58,17 @@ void MlaAttention::forward(const MlaWeights& w, int layer, const float* x, const
   }
 
   // Scores over the cache and the weighted latent sum u: [T, H, dc].
+  // The cache holds f32 or bf16 values; the loops are the same, only the loads differ.
   const float scale = static_cast<float>(c.softmax_scale());
+  const bool bf16_cache = cache_.dtype() == KvCacheDtype::kBF16;
+  auto dot_entry = [&](const float* q_row, const std::byte* e) {
+    return bf16_cache ? kernels::vec_dot_bf16(q_row, reinterpret_cast<const uint16_t*>(e), entry)
+                      : kernels::vec_dot(q_row, reinterpret_cast<const float*>(e), entry);
+  };
+  auto add_latent = [&](float weight, const std::byte* e, float* acc) {
+    if (bf16_cache) kernels::vec_axpy_bf16(weight, reinterpret_cast<const uint16_t*>(e), acc, dc);
+    else kernels::vec_axpy(weight, reinterpret_cast<const float*>(e), acc, dc);
+  };
   std::vector<float> u(static_cast<size_t>(T) * H * dc, 0.0f);
   kernels::default_pool().parallel_for(T * H, 1, [&](int begin, int end) {
     std::vector<float> scores;
@@ -70,7 +80,7 @@ void MlaAttention::forward(const MlaWeights& w, int layer, const float* x, const
       scores.resize(n);
       float max_score = -INFINITY;
       for (int s = 0; s < n; ++s) {
-        scores[s] = scale * kernels::vec_dot(qi, cache_.entry_in(pages, layer, s), entry);
+        scores[s] = scale * dot_entry(qi, cache_.entry_in(pages, layer, s));
         max_score = std::max(max_score, scores[s]);
       }
       double sum = 0.0;
@@ -80,7 +90,7 @@ void MlaAttention::forward(const MlaWeights& w, int layer, const float* x, const
       }
       const float inv = static_cast<float>(1.0 / sum);
       float* ui = u.data() + static_cast<size_t>(i) * dc;
-      for (int s = 0; s < n; ++s) kernels::vec_axpy(scores[s] * inv, cache_.entry_in(pages, layer, s), ui, dc);
+      for (int s = 0; s < n; ++s) add_latent(scores[s] * inv, cache_.entry_in(pages, layer, s), ui);
     }
   });
 

@@ -20,7 +20,7 @@ namespace warden::inference {
 // Where each token of a step sits: its position and its sequence's cache pages.
 struct StepTokens {
   std::vector<int> positions;                         // [T]
-  std::vector<const std::vector<float*>*> page_table;  // [T]
+  std::vector<const std::vector<LatentKvCache::Page>*> page_table;  // [T]
   int count() const { return static_cast<int>(positions.size()); }
 };
 

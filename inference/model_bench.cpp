@@ -85,7 +85,7 @@ int run_bench_command(const std::vector<std::string>& args, std::istream&, std::
   options.compute = WeightFormat::kInt8;
   int prompt = 0, decode = 0;
   try {
-    flags = parse_flags(args, 0, {"model", "compute", "prompt", "decode", "threads"});
+    flags = parse_flags(args, 0, {"model", "compute", "kv-cache-dtype", "prompt", "decode", "threads"});
     if (!flags.count("model")) throw UsageError("--model is required");
     if (flags.count("compute")) {
       try {
@@ -94,12 +94,13 @@ int run_bench_command(const std::vector<std::string>& args, std::istream&, std::
         throw UsageError(std::string("--compute: ") + e.what());
       }
     }
+    options.kv_cache_dtype = flag_kv_cache_dtype(flags);
     options.threads = flag_int(flags, "threads", 0, 0, 4096);
     prompt = flag_int(flags, "prompt", 128, 1, 1 << 16);
     decode = flag_int(flags, "decode", 16, 1, 1 << 16);
   } catch (const UsageError& e) {
     err << "warden bench: " << e.what() << "\nusage: warden bench --model DIR [--compute int8|bf16|f32] "
-        << "[--prompt N] [--decode N] [--threads N]\n";
+        << "[--kv-cache-dtype f32|bf16] [--prompt N] [--decode N] [--threads N]\n";
     return 2;
   }
   try {
@@ -137,6 +138,8 @@ int run_bench_command(const std::vector<std::string>& args, std::istream&, std::
     report.set("model", model->info().name);
     report.set("compute", kernels::weight_format_name(options.compute));
     report.set("backend", kernels::backend_name(kernels::active_backend()));
+    report.set("kv_cache_dtype", kv_cache_dtype_name(options.kv_cache_dtype));
+    report.set("kv_cache_bytes_per_token", static_cast<double>(model->kv_bytes_per_token()));
     report.set("threads", kernels::default_pool().threads());
     report.set("load_seconds", load_s);
     report.set("weight_bytes_total", static_cast<double>(model->weight_bytes_total()));

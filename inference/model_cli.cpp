@@ -40,12 +40,23 @@ int flag_int(const std::map<std::string, std::string>& flags, const std::string&
   return static_cast<int>(v);
 }
 
+KvCacheDtype flag_kv_cache_dtype(const std::map<std::string, std::string>& flags) {
+  auto it = flags.find("kv-cache-dtype");
+  if (it == flags.end()) return KvCacheDtype::kF32;
+  try {
+    return parse_kv_cache_dtype(it->second);
+  } catch (const std::exception& e) {
+    throw UsageError(std::string("--kv-cache-dtype: ") + e.what());
+  }
+}
+
 namespace {
 
 constexpr const char* kModelUsage =
     "usage: warden model synth --arch v3|v2 --preset tiny-v3|tiny-v2|small-1b --seed N --out DIR "
     "[--dtype bf16|fp8] [--tokenizer-dir DIR]";
-constexpr const char* kLogitsUsage = "usage: warden logits --model DIR [--compute f32|bf16|int8] [--threads N]";
+constexpr const char* kLogitsUsage =
+    "usage: warden logits --model DIR [--compute f32|bf16|int8] [--kv-cache-dtype f32|bf16] [--threads N]";
 
 void append_float(std::string& out, float v) {
   char buf[32];
@@ -84,7 +95,7 @@ int run_model_command(const std::vector<std::string>& args, std::istream&, std::
 int run_logits_command(const std::vector<std::string>& args, std::istream& in, std::ostream& out, std::ostream& err) {
   std::unique_ptr<DeepseekModel> model;
   try {
-    auto flags = parse_flags(args, 0, {"model", "compute", "threads"});
+    auto flags = parse_flags(args, 0, {"model", "compute", "kv-cache-dtype", "threads"});
     if (!flags.count("model")) throw UsageError("--model is required");
     ModelLoadOptions options;
     if (flags.count("compute")) {
@@ -94,6 +105,7 @@ int run_logits_command(const std::vector<std::string>& args, std::istream& in, s
         throw UsageError(std::string("--compute: ") + e.what());
       }
     }
+    options.kv_cache_dtype = flag_kv_cache_dtype(flags);
     options.threads = flag_int(flags, "threads", 0, 0, 4096);
     model = load_model(flags["model"], options);
   } catch (const UsageError& e) {

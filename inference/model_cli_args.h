@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "inference/kv_cache.h"
+
 namespace warden::inference {
 
 class UsageError : public std::runtime_error {
@@ -19,5 +21,7 @@ std::map<std::string, std::string> parse_flags(const std::vector<std::string>& a
                                                const std::set<std::string>& known);
 int flag_int(const std::map<std::string, std::string>& flags, const std::string& name, int fallback, int min,
              int max);
+// --kv-cache-dtype f32|bf16 (f32 when absent); UsageError naming a bad value.
+KvCacheDtype flag_kv_cache_dtype(const std::map<std::string, std::string>& flags);
 
 }  // namespace warden::inference

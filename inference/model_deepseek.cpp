@@ -14,12 +14,14 @@
 
 namespace warden::inference {
 
-DeepseekModel::DeepseekModel(ModelConfig config, ModelWeights weights, ModelInfo info, size_t kv_cache_bytes)
+DeepseekModel::DeepseekModel(ModelConfig config, ModelWeights weights, ModelInfo info, size_t kv_cache_bytes,
+                             KvCacheDtype kv_cache_dtype)
     : config_(std::move(config)),
       weights_(std::move(weights)),
       info_(std::move(info)),
       rope_(config_),
-      cache_(config_.num_hidden_layers, config_.kv_lora_rank + config_.qk_rope_head_dim, kv_cache_bytes) {}
+      cache_(config_.num_hidden_layers, config_.kv_lora_rank + config_.qk_rope_head_dim, kv_cache_bytes,
+             kv_cache_dtype) {}
 
 bool DeepseekModel::can_hold(SequenceId sequence, int extra_tokens) const {
   if (cache_.length(sequence) + extra_tokens > info_.max_context) return false;
@@ -170,7 +172,7 @@ std::unique_ptr<DeepseekModel> load_model(const std::filesystem::path& dir, cons
   info.eos_ids.assign(config.eos_token_ids.begin(), config.eos_token_ids.end());
   info.bos_id = config.bos_token_id;
   return std::make_unique<DeepseekModel>(std::move(config), std::move(weights), std::move(info),
-                                         options.kv_cache_bytes);
+                                         options.kv_cache_bytes, options.kv_cache_dtype);
 }
 
 }  // namespace warden::inference

@@ -23,13 +23,15 @@ namespace warden::inference {
 struct ModelLoadOptions {
   WeightFormat compute = WeightFormat::kF32;  // f32 | bf16 | int8 (per-32 block scales)
   size_t kv_cache_bytes = size_t{1} << 30;    // latent cache budget
+  KvCacheDtype kv_cache_dtype = KvCacheDtype::kF32;  // bf16 halves the bytes per token
   int threads = 0;                            // kernel threads; 0 = all cores
   int max_context = 0;                        // 0 = max_position_embeddings
 };
 
 class DeepseekModel : public LanguageModel {
  public:
-  DeepseekModel(ModelConfig config, ModelWeights weights, ModelInfo info, size_t kv_cache_bytes);
+  DeepseekModel(ModelConfig config, ModelWeights weights, ModelInfo info, size_t kv_cache_bytes,
+                KvCacheDtype kv_cache_dtype = KvCacheDtype::kF32);
 
   const ModelInfo& info() const override { return info_; }
   bool can_hold(SequenceId sequence, int extra_tokens) const override;
@@ -46,6 +48,9 @@ class DeepseekModel : public LanguageModel {
   // chosen routed experts on average, the head, one embedding row).
   size_t weight_bytes_per_token() const;
   size_t weight_bytes_total() const;
+  // Latent cache bytes one token takes over all layers (halved by a bf16 cache).
+  size_t kv_bytes_per_token() const { return cache_.bytes_per_token(); }
+  KvCacheDtype kv_cache_dtype() const { return cache_.dtype(); }
 
  private:
   void run_step(std::span<const StepItem> items, bool all_positions, std::vector<float>& logits);

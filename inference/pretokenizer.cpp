@@ -122,12 +122,11 @@ size_t match_v3_words(std::string_view s, size_t pos) {
   return c0.length;
 }
 
-SplitPattern pattern_from_regex(std::string_view regex) {
+std::optional<SplitPattern> v3_pattern_from_regex(std::string_view regex) {
   if (regex == kDigitsRegex) return SplitPattern::kDigitsUpTo3;
   if (regex == kCjkRegex) return SplitPattern::kCjkRun;
   if (regex == kDeepSeekV3WordsRegex) return SplitPattern::kDeepSeekV3Words;
-  throw std::runtime_error("tokenizer.json: pre_tokenizer: unsupported Split regex \"" +
-                           std::string(regex) + "\"");
+  return std::nullopt;
 }
 
 void check_byte_level(const core::Json& step) {
@@ -177,7 +176,26 @@ PreTokenizer PreTokenizer::from_json(const core::Json& config) {
       if (invert && invert->as_bool()) throw std::runtime_error(where + ": Split with invert true is not supported");
       const core::Json* regex = step.at("pattern").find("Regex");
       if (!regex) throw std::runtime_error(where + ": only Regex Split patterns are supported");
-      result.patterns_.push_back(pattern_from_regex(regex->as_string()));
+      const std::string& text = regex->as_string();
+      Step parsed;
+      parsed.v3 = v3_pattern_from_regex(text);
+      if (!parsed.v3) {
+        try {
+          parsed.simple = SimpleSplitPattern::parse(text);
+        } catch (const std::invalid_argument& e) {
+          throw std::runtime_error(where + ": unsupported Split regex \"" + text + "\": " + e.what());
+        }
+      }
+      result.steps_.push_back(std::move(parsed));
+    } else if (type == "Digits") {
+      // HF: each numeric character alone, or each run of them (Split \p{N} / \p{N}+).
+      const core::Json* individual = step.find("individual_digits");
+      CharClass digits;
+      digits.add_flags(kNumber);
+      const int most = individual && individual->as_bool() ? 1 : SimpleSplitPattern::kUnbounded;
+      Step parsed;
+      parsed.simple = SimpleSplitPattern::repeat(std::move(digits), 1, most);
+      result.steps_.push_back(std::move(parsed));
     } else {
       throw std::runtime_error(where + ": unsupported pre-tokenizer type \"" + type + "\"");
     }
@@ -190,17 +208,26 @@ void PreTokenizer::split(std::string_view text, std::vector<std::string_view>& p
   std::vector<std::string_view> current{text};
   std::vector<std::string_view> next;
   if (text.empty()) return;
-  for (SplitPattern pattern : patterns_) {
+  for (const Step& step : steps_) {
     next.clear();
     for (std::string_view piece : current) {
       size_t gap_start = 0;
       size_t pos = 0;
       while (pos < piece.size()) {
-        size_t len = match_split_pattern(pattern, piece, pos);
+        size_t len = 0;
+        size_t next_try = pos;
+        if (step.v3) {
+          len = match_split_pattern(*step.v3, piece, pos);
+          if (len == 0) {
+            size_t char_len = 0;
+            decode_utf8_at(piece, pos, char_len);
+            next_try = pos + char_len;
+          }
+        } else {
+          len = step.simple.match_at(piece, pos, &next_try);
+        }
         if (len == 0) {
-          size_t char_len = 0;
-          decode_utf8_at(piece, pos, char_len);
-          pos += char_len;
+          pos = next_try;
           continue;
         }
         if (gap_start < pos) next.push_back(piece.substr(gap_start, pos - gap_start));

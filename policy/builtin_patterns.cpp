@@ -113,6 +113,15 @@ const char* kNamePending =
     "(?:" WARDEN_CAPW R"((?:[ ](?:[a-z]{1,3}[ ]){0,3}(?:[a-z]{1,3}|)" WARDEN_CAPW ")?){0,3})?";
 #undef WARDEN_CAPW
 
+// For a pattern that ends with kName (see PatternSpec::value_prefix): cue words and
+// separators that end in a space, ':', '=', a quote, ',' or a line break, then a name that
+// starts with a capital letter.
+void split_name_value(PatternSpec& p) {
+  const std::string_view name(kName);
+  if (p.regex.size() > name.size() && std::string_view(p.regex).substr(p.regex.size() - name.size()) == name)
+    p.value_prefix = p.regex.substr(0, p.regex.size() - name.size());
+}
+
 std::vector<PatternSpec> build() {
   std::vector<PatternSpec> v;
   auto add = [&](PatternSpec p) { v.push_back(std::move(p)); };
@@ -242,6 +251,7 @@ std::vector<PatternSpec> build() {
                   std::string(R"(\.?[ ]{1,2})") + kName,
                   std::string(R"(\.?[ ]{0,2})") + kNamePending, 120, 0.85, validate_person));
   v.back().start.follow = CueFollow::kCapital;
+  split_name_value(v.back());
   add(cue_pattern(kPerson,
                   {"full name", "full_name", "first name", "first_name", "last name", "last_name",
                    "surname", "name", "customer", "patient", "employee", "contact", "applicant",
@@ -251,6 +261,7 @@ std::vector<PatternSpec> build() {
                   std::string(R"((?:[ ]{0,2}|[ ]{0,2}[:=][ ]{0,2}["']?)") + kNamePending + ")", 130, 0.85,
                   validate_person));
   v.back().start.follow = CueFollow::kSeparator;
+  split_name_value(v.back());
   add(cue_pattern(kPerson,
                   {"dear", "hi", "hello", "hey", "thanks", "thank you", "regards", "best regards",
                    "kind regards", "cheers", "sincerely", "liebe", "lieber", "hallo", "bonjour",
@@ -260,6 +271,7 @@ std::vector<PatternSpec> build() {
                   std::string(R"([ ,\r\n]{0,4})") + kNamePending, 140, 0.7, validate_person));
   v.back().start.follow = CueFollow::kCapital;
   v.back().score = 0.7;
+  split_name_value(v.back());
 
   // --- street addresses -----------------------------------------------------------------
   add({kLocation, -1,

@@ -52,6 +52,12 @@ struct PatternSpec {
   std::vector<std::string> context_words;   // lower-case; within kContextLookback raise score
   double context_boost = 0.0;
   std::vector<std::string> negative_words;  // lower-case; within kContextLookback reject
+  // Optional. When set, `regex` is value_prefix followed by one capturing group (the value)
+  // that ends the regex, and no match splits into a value_prefix match and a value in two
+  // ways (the prefix ends in separators, the value starts with a letter). The value then
+  // starts where the longest value_prefix match ends: two DFA searches instead of RE2's
+  // slower submatch engines (the value's Unicode classes make the program large).
+  std::string value_prefix;
   // Necessary condition used by the per-block RE2::Set prefilter; must match within
   // Detector::kGateOverlap bytes of any match start. Empty: the regex itself.
   std::string gate;

@@ -4,7 +4,7 @@
 #include <re2/set.h>
 
 #include <algorithm>
-#include <cctype>
+#include <array>
 
 #include "policy/builtin_patterns.h"
 #include "core/utf8.h"
@@ -49,27 +49,60 @@ size_t char_start(std::string_view text, size_t p) {
   return p;
 }
 
-// Whether one of `words` (lower-case) occurs in `window` starting at a word start (and,
-// when `whole_word`, ending at a word end). Compares in place: no allocation per call.
-bool has_context_word(std::string_view window, const std::vector<std::string>& words, bool whole_word) {
-  if (words.empty() || window.empty()) return false;
-  auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
-  auto alpha = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; };
-  for (size_t pos = 0; pos < window.size(); ++pos) {
-    if (pos > 0 && alpha(window[pos - 1])) continue;
-    const char first = lower(window[pos]);
-    for (const auto& w : words) {
-      if (w.empty() || w[0] != first || window.size() - pos < w.size()) continue;
-      size_t k = 1;
-      while (k < w.size() && lower(window[pos + k]) == w[k]) ++k;
-      if (k != w.size()) continue;
-      const size_t after = pos + w.size();
-      if (whole_word && after < window.size() && alpha(window[after])) continue;
-      return true;
+// ASCII letters and their lower case, as std::isalpha / std::tolower in the "C" locale.
+struct AsciiTables {
+  std::array<bool, 256> alpha{};
+  std::array<unsigned char, 256> lower{};
+  AsciiTables() {
+    for (int c = 0; c < 256; ++c) {
+      alpha[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+      lower[c] = static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
     }
   }
-  return false;
-}
+};
+const AsciiTables kAscii;
+
+// Words (lower-case) looked for in the bytes before a match: context words that raise the
+// score, negative words that refuse it. Compares in place, no allocation per call.
+class ContextWords {
+ public:
+  ContextWords() = default;
+  ContextWords(const std::vector<std::string>& words, bool whole_word) : whole_word_(whole_word) {
+    for (const auto& w : words) {
+      if (w.empty()) continue;
+      words_.push_back(w);
+      for (int c = 0; c < 256; ++c)
+        if (kAscii.lower[c] == static_cast<unsigned char>(w[0])) first_[c] = true;
+    }
+  }
+  bool empty() const { return words_.empty(); }
+
+  // Whether a word occurs in `window` starting at a word start (and, when whole_word,
+  // ending at a word end); the window's first byte counts as a word start.
+  bool found_in(std::string_view window) const {
+    if (words_.empty()) return false;
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(window.data());
+    const size_t n = window.size();
+    for (size_t pos = 0; pos < n; ++pos) {
+      if (!first_[p[pos]] || (pos > 0 && kAscii.alpha[p[pos - 1]])) continue;
+      for (const auto& w : words_) {
+        if (static_cast<unsigned char>(w[0]) != kAscii.lower[p[pos]] || n - pos < w.size()) continue;
+        size_t k = 1;
+        while (k < w.size() && kAscii.lower[p[pos + k]] == static_cast<unsigned char>(w[k])) ++k;
+        if (k != w.size()) continue;
+        const size_t after = pos + w.size();
+        if (whole_word_ && after < n && kAscii.alpha[p[after]]) continue;
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  std::vector<std::string> words_;
+  std::array<bool, 256> first_{};  // bytes whose lower case starts a word
+  bool whole_word_ = false;
+};
 
 // Negative cues only count close before the match and within the same sentence.
 std::string_view negative_window(std::string_view text, size_t match_start) {
@@ -92,6 +125,27 @@ struct Detector::Compiled {
   PatternSpec spec;
   std::unique_ptr<RE2> re;
   bool has_group = false;
+  std::unique_ptr<RE2> value_prefix;  // spec.value_prefix
+  ContextWords context;               // spec.context_words
+  ContextWords negative;              // spec.negative_words, whole words
+
+  // The anchored leftmost-longest match at s within text[..limit): groups[0] the match,
+  // groups[1] the value group when the pattern has one.
+  bool match(std::string_view text, size_t s, size_t limit, re2::StringPiece* groups) const {
+    const re2::StringPiece subject(text.data(), limit);
+    if (value_prefix) {
+      // The whole match (a DFA search), then where its prefix ends (another one).
+      if (!re->Match(subject, s, limit, RE2::ANCHOR_START, groups, 1)) return false;
+      const size_t end = s + groups[0].size();
+      re2::StringPiece prefix;
+      if (value_prefix->Match(re2::StringPiece(text.data(), end), s, end, RE2::ANCHOR_START, &prefix, 1) &&
+          prefix.size() < groups[0].size()) {
+        groups[1] = re2::StringPiece(text.data() + s + prefix.size(), end - s - prefix.size());
+        return true;
+      }
+    }
+    return re->Match(subject, s, limit, RE2::ANCHOR_START, groups, has_group ? 2 : 1);
+  }
 };
 
 struct GateSet {
@@ -157,6 +211,12 @@ Detector::Detector(const std::vector<bool>& wanted, const std::vector<CustomRege
     c->re = std::make_unique<RE2>(spec.regex, detect_options());
     if (!c->re->ok()) throw RedactionError("detector pattern failed to compile: " + c->re->error());
     c->has_group = c->re->NumberOfCapturingGroups() >= 1;
+    if (!spec.value_prefix.empty()) {
+      c->value_prefix = std::make_unique<RE2>(spec.value_prefix, detect_options());
+      if (!c->value_prefix->ok()) throw RedactionError("detector pattern failed to compile: " + c->value_prefix->error());
+    }
+    c->context = ContextWords(spec.context_words, false);
+    c->negative = ContextWords(spec.negative_words, true);
     if (spec.start.shape == StartShape::kAny) {
       std::string error;
       const std::string& gate = spec.gate.empty() ? spec.regex : spec.gate;
@@ -176,6 +236,7 @@ Detector::Detector(const std::vector<bool>& wanted, const std::vector<CustomRege
     patterns_.push_back(std::move(c));
   }
   if (!gated_.empty() && !gate_->set.Compile()) throw RedactionError("detector prefilter failed to compile");
+  start_filter_->build();
 
   private_keys_ = is_wanted(kPrivateKey);
   for (const auto& dict : dictionaries) {
@@ -250,8 +311,7 @@ void Detector::evaluate_at(const Compiled& c, std::string_view text, size_t s, s
   const size_t n = text.size();
   const size_t limit = std::min(n, s + static_cast<size_t>(c.spec.max_len));
   re2::StringPiece groups[2];
-  const int ngroups = c.has_group ? 2 : 1;
-  if (!c.re->Match(re2::StringPiece(text.data(), limit), s, limit, RE2::ANCHOR_START, groups, ngroups)) return;
+  if (!c.match(text, s, limit, groups)) return;
   Candidate cand;
   cand.text = text;
   cand.match_start = s;
@@ -264,8 +324,8 @@ void Detector::evaluate_at(const Compiled& c, std::string_view text, size_t s, s
   if (cand.value_end <= cand.value_start) return;
   const size_t ctx_begin = s > kContextLookback ? s - kContextLookback : 0;
   const std::string_view context = text.substr(ctx_begin, s - ctx_begin);
-  if (has_context_word(negative_window(text, s), c.spec.negative_words, true)) return;
-  if (c.spec.context_boost > 0 && has_context_word(context, c.spec.context_words, false))
+  if (c.negative.found_in(negative_window(text, s))) return;
+  if (c.spec.context_boost > 0 && c.context.found_in(context))
     cand.score = std::min(1.0, cand.score + c.spec.context_boost);
   // Never split a valid UTF-8 character (stray continuation bytes are characters of
   // their own and stay where they are: looking further would make a span depend on an

@@ -3,8 +3,13 @@
 // swallowing the text between two keys. Also the streaming hold-back rule for them.
 #include <re2/re2.h>
 
+#include <cstring>
 #include <optional>
 #include <string>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "policy/detector.h"
 
@@ -20,6 +25,32 @@ struct PemBlock {
   bool complete = false;
   bool header_complete = true;
 };
+
+// text.find(kBegin, from), faster on text full of '-' (logs, dates): 16 positions at a
+// time must show '-' at +0 and +4 and 'B' at +5 before a full comparison.
+size_t find_begin_marker(std::string_view text, size_t from) {
+#if defined(__SSE2__)
+  const size_t n = text.size();
+  const char* p = text.data();
+  size_t i = from;
+  for (; i + 16 + kBegin.size() <= n; i += 16) {
+    const __m128i dash = _mm_set1_epi8('-');
+    const __m128i at0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const __m128i at4 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 4));
+    const __m128i at5 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 5));
+    unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_and_si128(
+        _mm_and_si128(_mm_cmpeq_epi8(at0, dash), _mm_cmpeq_epi8(at4, dash)), _mm_cmpeq_epi8(at5, _mm_set1_epi8('B')))));
+    while (mask != 0) {
+      const size_t k = i + static_cast<size_t>(__builtin_ctz(mask));
+      if (std::memcmp(p + k, kBegin.data(), kBegin.size()) == 0) return k;
+      mask &= mask - 1;
+    }
+  }
+  return i >= n ? std::string_view::npos : text.find(kBegin, i);
+#else
+  return text.find(kBegin, from);
+#endif
+}
 
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -71,7 +102,7 @@ std::optional<PemBlock> parse_block(std::string_view text, size_t p) {
 }  // namespace
 
 void Detector::scan_private_keys(std::string_view text, size_t from, std::vector<Finding>& out) const {
-  size_t p = text.find(kBegin, from);
+  size_t p = find_begin_marker(text, from);
   while (p != std::string_view::npos) {
     auto block = parse_block(text, p);
     size_t next = p + 1;
@@ -84,19 +115,19 @@ void Detector::scan_private_keys(std::string_view text, size_t from, std::vector
       out.push_back(f);
       next = std::max(next, block->end);
     }
-    p = text.find(kBegin, next);
+    p = find_begin_marker(text, next);
   }
 }
 
 size_t Detector::pem_pending_start(std::string_view text, size_t from) const {
   const size_t n = text.size();
-  size_t p = text.find(kBegin, from);
+  size_t p = find_begin_marker(text, from);
   while (p != std::string_view::npos) {
     auto block = parse_block(text, p);
     if (block && (!block->header_complete || (!block->complete && n < p + kPemMaxBytes))) return p;
     size_t next = p + 1;
     if (block && block->header_complete) next = std::max(next, block->end);
-    p = text.find(kBegin, next);
+    p = find_begin_marker(text, next);
   }
   // A marker cut in the middle: "-----BEG" at the very end.
   for (size_t k = std::min(kBegin.size() - 1, n - from); k > 0; --k) {

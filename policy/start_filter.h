@@ -2,6 +2,12 @@
 // positions where a match could start (a cheap necessary condition per pattern: first
 // byte, then a shape such as "13+ digits" or a cue word). RE2 then runs anchored at those
 // positions only, so plain prose and most code never reach a regex.
+//
+// Fast path: a SIMD pass over 64-byte blocks keeps only word starts and the few non-word
+// bytes a pattern may start with; at each, small tables (the first two bytes; for digits
+// the length of the run and the bytes around it; for literals a hash of the first three
+// bytes) reject most positions before any per-pattern check runs. `candidates_reference` is the plain byte
+// loop that the fast path must equal (tests compare them).
 #pragma once
 
 #include <array>
@@ -19,15 +25,31 @@ class StartFilter {
  public:
   // `id`: the caller's pattern index. Rules of shape kAny must not be added.
   void add(int id, const StartRule& rule);
+  // Derives the fast path's tables; call after the last add() (until then, candidates()
+  // uses the reference loop).
+  void build();
   bool empty() const { return count_ == 0; }
 
-  // Appends (id, start) for every possible match start at or after `from`.
+  // Appends (id, start) for every possible match start at or after `from`, in increasing
+  // order of start (email starts, found at their '@', come when the '@' is reached).
   void candidates(std::string_view text, size_t from, std::vector<std::pair<int, size_t>>& out) const;
+  // The same list, byte by byte without the SIMD pass and the bitmaps.
+  void candidates_reference(std::string_view text, size_t from,
+                            std::vector<std::pair<int, size_t>>& out) const;
 
  private:
+  using ByteSet = std::array<uint64_t, 4>;
+  static constexpr size_t kMaxDigitRun = 15;
+  static constexpr size_t kLiteralBuckets = 4096;
+  enum : uint8_t { kGateShapes = 1, kGateLiterals = 2, kGateEmail = 4 };
   struct Entry {
     int id;
     const StartRule* rule;
+    size_t added;    // sequence number of the add() call: the order of every list
+    // Non-digit first bytes: the bytes that may come right after, two after, and before it.
+    ByteSet second;
+    ByteSet third;
+    ByteSet prev;
   };
   // A literal (cue word or token prefix) of one pattern, listed under its first byte.
   struct LiteralEntry {
@@ -37,19 +59,48 @@ class StartFilter {
   };
   static bool shape_ok(const StartRule& rule, std::string_view text, size_t i);
   static bool literal_ok(const LiteralEntry& e, std::string_view text, size_t i);
+  static bool has(const ByteSet& set, unsigned char c) { return (set[c >> 6] >> (c & 63)) & 1; }
+  static uint32_t literal_hash(unsigned char a, unsigned char b, unsigned char c);
+  template <bool near_end>
+  void at_position(std::string_view text, size_t i, size_t from, std::vector<std::pair<int, size_t>>& out) const;
+  void email_starts(const unsigned char* p, size_t i, size_t from, std::vector<std::pair<int, size_t>>& out) const;
 
   std::deque<StartRule> rules_;  // stable addresses
-  std::array<std::vector<Entry>, 256> by_first_byte_;          // non-literal shapes
+  std::array<std::vector<Entry>, 256> by_first_byte_;  // non-literal shapes
   // Literals grouped by their case-folded first two bytes (CSR layout: entries of key k
   // are literal_entries_[literal_begin_[k] .. literal_begin_[k + 1])).
   std::vector<std::pair<uint16_t, LiteralEntry>> literal_staging_;
   std::vector<LiteralEntry> literal_entries_;
   std::vector<uint32_t> literal_begin_ = std::vector<uint32_t>((1 << 16) + 1, 0);
-  void rebuild_literal_index();
   std::vector<int> email_ids_;
   std::array<bool, 256> interesting_{};          // bytes where some pattern may start
   std::array<bool, 256> interesting_literal_{};  // first bytes of literals
   size_t count_ = 0;
+
+  // --- fast path (all derived from the above by build()) ---
+  bool built_ = false;
+  bool fast_ok_ = true;  // false: patterns the SIMD pass or the masks cannot express
+  // gate_[first | second << 8]: kGate* bits, what may start at a position with these bytes.
+  std::vector<uint8_t> gate_ = std::vector<uint8_t>(1 << 16, 0);
+  std::array<ByteSet, 256> shape_second_{};  // union of by_first_byte_[c][*].second
+  // Literals by literal_hash(folded first byte, folded second byte, third byte as in the
+  // text): a bitmap, then buckets (hash % kLiteralBuckets) of literal_entries_ indices in
+  // ascending order, so that they are tried in the reference's order.
+  std::vector<uint64_t> literal_bits_ = std::vector<uint64_t>((1 << 16) / 64, 0);
+  std::vector<uint32_t> literal_bucket_begin_;
+  std::vector<uint16_t> literal_bucket_entries_;
+  // Shapes at a digit: one slot per pattern; a position's candidates are the slots in
+  // digit_first_mask_[digit] & digit_prev_mask_[byte before] & digit_gate_[(row *
+  // digit_after_classes_ + class of the byte after the run of digits) * digit_after2_classes_
+  // + class of the byte after that], row = min(length of the run, kMaxDigitRun).
+  std::vector<Entry> digit_slots_;
+  std::array<uint32_t, 10> digit_first_mask_{};
+  std::array<uint32_t, 256> digit_prev_mask_{};
+  std::array<uint8_t, 256> digit_after_class_{};
+  std::array<uint8_t, 256> digit_after2_class_{};
+  size_t digit_after_classes_ = 1;
+  size_t digit_after2_classes_ = 1;
+  std::vector<uint32_t> digit_gate_;
 };
 
 }  // namespace warden::policy

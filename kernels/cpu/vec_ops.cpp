@@ -2,8 +2,6 @@
 
 #include <immintrin.h>
 
-#include <cmath>
-
 #include "kernels/cpu/matmul.h"
 
 namespace warden::kernels {
@@ -55,13 +53,6 @@ void vec_axpy(float alpha, const float* x, float* y, int n, Backend backend) {
     case Backend::kScalar: break;
   }
   axpy_scalar(alpha, x, y, n);
-}
-
-void silu_mul(const float* gate, const float* up, float* out, int n) {
-  for (int i = 0; i < n; ++i) {
-    const float g = gate[i];
-    out[i] = g / (1.0f + std::exp(-g)) * up[i];
-  }
 }
 
 }  // namespace warden::kernels

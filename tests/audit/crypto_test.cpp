@@ -70,6 +70,14 @@ TEST_CASE("canonical header round-trips and is order-stable", "[audit][crypto]")
   CHECK(parse_time("2023-11-14T22:13:20.123456Z") == 1700000000123456);
   CHECK(parse_time("2023-11-14") == 1699920000000000);
   CHECK_THROWS(parse_time("14/11/2023"));
+  // Offsets are applied, not ignored; anything after the time is an error.
+  CHECK(parse_time("2023-11-15T00:13:20.123456+02:00") == 1700000000123456);
+  CHECK(parse_time("2023-11-14T17:13:20-05:00") == 1700000000000000);
+  CHECK(parse_time("2023-11-14T22:13:20") == 1700000000000000);
+  CHECK_THROWS(parse_time("2023-11-14T22:13:20Zjunk"));
+  CHECK_THROWS(parse_time("2023-11-14x"));
+  CHECK_THROWS(parse_time("2023-02-30"));
+  CHECK_THROWS(parse_time("2023-11-14T22:13"));
 }
 
 TEST_CASE("reviewer key files: plain and passphrase-protected", "[audit][crypto]") {

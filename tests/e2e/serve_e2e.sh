@@ -35,6 +35,35 @@ out=$(node tests/e2e/openai_e2e.mjs "$base/v1" "$user_key" "$limited_key")
 echo "$out"
 check "openai client" "$(echo "$out" | tail -1)" '{"models":"demo-tiny-v3","chat_tokens":6,"stream_chunks":6,"unauthorized":401,"rate_limited":429}'
 
+
+# Redaction and policies through the real binary and its PostgreSQL.
+chat() { curl -s -o "$state/chat.json" -w '%{http_code}' -H "Authorization: Bearer $1" -H 'Content-Type: application/json' \
+  -d "{\"model\":\"demo-tiny-v3\",\"messages\":[{\"role\":\"user\",\"content\":\"$2\"}],\"max_tokens\":3}" "$base/v1/chat/completions"; }
+check "email is redacted, request served" "$(chat "$user_key" 'mail jane.doe@example.com')" 200
+check "AWS key blocks the request" "$(chat "$user_key" 'key AKIAIOSFODNN7EXAMPLE')" 400
+check "blocked request names content_filter" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["error"]["code"])' "$state/chat.json")" content_filter
+admin_key=$(awk '/admin key:/ {print $3}' "$state/out.log")
+admin() { curl -s -o "$state/admin.json" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $admin_key" -H 'Content-Type: application/json' ${3:+-d "$3"} "$base/admin/v1/policies$2"; }
+v1='{"source":"bindings: {teams: [default]}\nredaction: {default_action: mask}\n","comment":"e2e v1"}'
+v2='{"source":"bindings: {teams: [default]}\nredaction: {default_action: mask}\nguardrails:\n  input:\n    - {id: no-quarterly, kind: deny_topics, action: block, phrases: [quarterly numbers]}\n","comment":"e2e v2"}'
+check "admin saves v1" "$(admin POST /e2e-guard "$v1")" 201
+check "admin activates v1" "$(admin POST /e2e-guard/activate '{"version":1}')" 200
+check "allowed under v1" "$(chat "$user_key" 'share the quarterly numbers')" 200
+check "admin saves v2" "$(admin POST /e2e-guard "$v2")" 201
+check "admin activates v2" "$(admin POST /e2e-guard/activate '{"version":2}')" 200
+check "blocked under v2" "$(chat "$user_key" 'share the quarterly numbers')" 400
+check "admin rolls back" "$(admin POST /e2e-guard/rollback '{}')" 200
+check "allowed again after rollback" "$(chat "$user_key" 'share the quarterly numbers')" 200
+check "an invalid policy is refused" "$(admin POST /e2e-guard '{"source":"guardrails: {input: [{kind: nope}]}\n"}')" 400
+
+# The audit log: verified by the reviewer tool, read by an auditor through the API.
+auditor_key=$("$warden" --config "$state/warden.yaml" keys create --name e2e-auditor --team compliance --role auditor | awk '/^secret:/ {print $2}')
+check "auditor lists records" "$(curl -s -o "$state/records.json" -w '%{http_code}' -H "Authorization: Bearer $auditor_key" "$base/audit/v1/records?kind=request&limit=1000")" 200
+check "blocked requests are on record" "$(python3 -c 'import json,sys; print(sum(r["decision"]=="blocked" for r in json.load(open(sys.argv[1]))["data"]))' "$state/records.json")" 2
+"$warden" --config "$state/warden.yaml" audit verify --signing-pub "$state/var/secrets/audit-signing.pub" > "$state/verify.txt" \
+  || { cat "$state/verify.txt"; echo "FAIL: audit verify"; exit 1; }
+echo "ok: audit verify"
+
 kill -TERM $pid
 wait $pid
 check "clean shutdown exit code" "$?" 0

@@ -6,6 +6,10 @@ decoding, float64 math, and the *naive* MLA form (per-head keys and values expan
 the latent through kv_b_proj), so it checks the engine's absorbed path.
 
 Usage: /usr/bin/python3 tools/reference/deepseek_ref.py --model DIR [--binary-out FILE]
+       [--kv-cache-dtype f32|bf16]
+With --kv-cache-dtype bf16 the cached values (normalized latent, roped shared key) are
+rounded to bfloat16 (nearest even, from float32) before use, as the engine's bf16 cache
+stores them.
 stdin: JSON lines {"ids": [...], "logits_from": k (optional)}
 stdout: {"logits": [[...], ...]} per line (one row per position from k on), or with
 --binary-out the rows as little-endian float32, concatenated over all lines.
@@ -101,8 +105,13 @@ def rms_norm(x, w, eps):
     return w * (x / torch.sqrt((x * x).mean(-1, keepdim=True) + eps))
 
 
+def bf16_round(x):
+    return x.to(torch.float32).to(torch.bfloat16).to(DT)
+
+
 class Reference:
-    def __init__(self, d):
+    def __init__(self, d, kv_cache_dtype="f32"):
+        self.kv_bf16 = kv_cache_dtype == "bf16"
         self.cfg = json.load(open(os.path.join(d, "config.json")))
         self.ck = Checkpoint(d)
         self.cache = {}
@@ -202,6 +211,8 @@ class Reference:
         latent, k_pe = kv[:, :dc], kv[:, dc:]
         latent = rms_norm(latent, self.w(p + "kv_a_layernorm.weight"), self.eps)
         k_pe = self.rope(k_pe, pos)
+        if self.kv_bf16:
+            latent, k_pe = bf16_round(latent), bf16_round(k_pe)
         kvb = (latent @ self.w(p + "kv_b_proj.weight").T).view(T, H, dn + dv)
         k_nope, v = kvb[..., :dn], kvb[..., dn:]
         k = torch.cat([k_nope, k_pe[:, None, :].expand(T, H, dr)], dim=-1)
@@ -233,10 +244,11 @@ def main():
     ap.add_argument("--model", required=True)
     ap.add_argument("--binary-out")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--kv-cache-dtype", choices=["f32", "bf16"], default="f32")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    ref = Reference(args.model)
+    ref = Reference(args.model, args.kv_cache_dtype)
     binary = open(args.binary_out, "wb") if args.binary_out else None
     with torch.no_grad():
         for line in sys.stdin:

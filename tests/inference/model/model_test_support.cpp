@@ -65,7 +65,8 @@ bool reference_available(std::string* why) {
   return state == 1;
 }
 
-std::vector<float> run_reference(const fs::path& model_dir, const std::vector<core::Json>& requests) {
+std::vector<float> run_reference(const fs::path& model_dir, const std::vector<core::Json>& requests,
+                                 const std::string& extra_args) {
   static int counter = 0;
   const fs::path in = temp_root() / ("ref_in_" + std::to_string(counter) + ".jsonl");
   const fs::path out = temp_root() / ("ref_out_" + std::to_string(counter++) + ".bin");
@@ -75,7 +76,7 @@ std::vector<float> run_reference(const fs::path& model_dir, const std::vector<co
   }
   const std::string cmd = std::string("/usr/bin/python3 ") + WARDEN_SOURCE_DIR +
                           "/tools/reference/deepseek_ref.py --model '" + model_dir.string() + "' --binary-out '" +
-                          out.string() + "' < '" + in.string() + "' 2>&1";
+                          out.string() + "' " + extra_args + " < '" + in.string() + "' 2>&1";
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (!pipe) throw std::runtime_error("cannot start the reference");
   std::string output;

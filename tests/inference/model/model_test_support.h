@@ -19,7 +19,9 @@ std::filesystem::path synth_model(const std::string& key, const std::string& arc
 bool reference_available(std::string* why);
 // Runs tools/reference/deepseek_ref.py on `requests` (JSON lines); returns the rows
 // (float32) concatenated over all requests.
-std::vector<float> run_reference(const std::filesystem::path& model_dir, const std::vector<core::Json>& requests);
+// `extra_args` are appended to the command line (e.g. "--kv-cache-dtype bf16").
+std::vector<float> run_reference(const std::filesystem::path& model_dir, const std::vector<core::Json>& requests,
+                                 const std::string& extra_args = "");
 
 std::vector<TokenId> random_ids(uint32_t seed, int n, int vocab);
 int argmax(const float* row, int n);
