@@ -104,6 +104,54 @@ class ContextWords {
   bool whole_word_ = false;
 };
 
+// The regex with \p{L}, \p{Lu}, \p{Ll} narrowed to ASCII letters: on ASCII text it matches
+// exactly what the original matches (any other letter is a non-ASCII byte sequence), with a
+// far smaller program: counted repetitions of a Unicode class compile to tens of thousands
+// of instructions, which make RE2's DFA slow and its state cache thrash. Empty when the
+// regex has no such class or another Unicode property class.
+std::string ascii_letters_variant(std::string_view regex) {
+  std::string out;
+  bool in_class = false;
+  bool changed = false;
+  for (size_t i = 0; i < regex.size(); ++i) {
+    const char c = regex[i];
+    if (c == '\\' && i + 1 < regex.size()) {
+      const char next = regex[i + 1];
+      if (next == 'p' || next == 'P') {
+        const size_t close = regex.find('}', i);
+        if (next == 'P' || i + 2 >= regex.size() || regex[i + 2] != '{' || close == std::string_view::npos) return "";
+        const std::string_view name = regex.substr(i + 3, close - i - 3);
+        const char* letters = name == "Lu" ? "A-Z" : name == "Ll" ? "a-z" : name == "L" ? "A-Za-z" : nullptr;
+        if (!letters) return "";
+        out += in_class ? std::string(letters) : "[" + std::string(letters) + "]";
+        changed = true;
+        i = close;
+        continue;
+      }
+      out += c;
+      out += next;
+      ++i;
+      continue;
+    }
+    if (c == '[' && !in_class) {
+      in_class = true;
+      out += c;
+      if (i + 1 < regex.size() && regex[i + 1] == '^') out += regex[++i];
+      if (i + 1 < regex.size() && regex[i + 1] == ']') out += regex[++i];  // a literal ']'
+      continue;
+    }
+    if (c == ']' && in_class) in_class = false;
+    out += c;
+  }
+  return changed ? out : std::string();
+}
+
+bool is_ascii(std::string_view s) {
+  for (unsigned char c : s)
+    if (c >= 0x80) return false;
+  return true;
+}
+
 // Negative cues only count close before the match and within the same sentence.
 std::string_view negative_window(std::string_view text, size_t match_start) {
   constexpr size_t kNegativeLookback = 24;
@@ -126,25 +174,31 @@ struct Detector::Compiled {
   std::unique_ptr<RE2> re;
   bool has_group = false;
   std::unique_ptr<RE2> value_prefix;  // spec.value_prefix
+  // ascii_letters_variant of regex and value_prefix, used where text[s, limit) is ASCII.
+  std::unique_ptr<RE2> ascii_re;
+  std::unique_ptr<RE2> ascii_value_prefix;
   ContextWords context;               // spec.context_words
   ContextWords negative;              // spec.negative_words, whole words
 
   // The anchored leftmost-longest match at s within text[..limit): groups[0] the match,
   // groups[1] the value group when the pattern has one.
   bool match(std::string_view text, size_t s, size_t limit, re2::StringPiece* groups) const {
+    const bool ascii = ascii_re && is_ascii(text.substr(s, limit - s));
+    const RE2& whole = ascii ? *ascii_re : *re;
+    const RE2* prefix_re = ascii && ascii_value_prefix ? ascii_value_prefix.get() : value_prefix.get();
     const re2::StringPiece subject(text.data(), limit);
-    if (value_prefix) {
+    if (prefix_re) {
       // The whole match (a DFA search), then where its prefix ends (another one).
-      if (!re->Match(subject, s, limit, RE2::ANCHOR_START, groups, 1)) return false;
+      if (!whole.Match(subject, s, limit, RE2::ANCHOR_START, groups, 1)) return false;
       const size_t end = s + groups[0].size();
       re2::StringPiece prefix;
-      if (value_prefix->Match(re2::StringPiece(text.data(), end), s, end, RE2::ANCHOR_START, &prefix, 1) &&
+      if (prefix_re->Match(re2::StringPiece(text.data(), end), s, end, RE2::ANCHOR_START, &prefix, 1) &&
           prefix.size() < groups[0].size()) {
         groups[1] = re2::StringPiece(text.data() + s + prefix.size(), end - s - prefix.size());
         return true;
       }
     }
-    return re->Match(subject, s, limit, RE2::ANCHOR_START, groups, has_group ? 2 : 1);
+    return whole.Match(subject, s, limit, RE2::ANCHOR_START, groups, has_group ? 2 : 1);
   }
 };
 
@@ -211,9 +265,18 @@ Detector::Detector(const std::vector<bool>& wanted, const std::vector<CustomRege
     c->re = std::make_unique<RE2>(spec.regex, detect_options());
     if (!c->re->ok()) throw RedactionError("detector pattern failed to compile: " + c->re->error());
     c->has_group = c->re->NumberOfCapturingGroups() >= 1;
-    if (!spec.value_prefix.empty()) {
-      c->value_prefix = std::make_unique<RE2>(spec.value_prefix, detect_options());
-      if (!c->value_prefix->ok()) throw RedactionError("detector pattern failed to compile: " + c->value_prefix->error());
+    auto compile_extra = [](const std::string& regex) {
+      auto re = std::make_unique<RE2>(regex, detect_options());
+      if (!re->ok()) throw RedactionError("detector pattern failed to compile: " + re->error());
+      return re;
+    };
+    if (!spec.value_prefix.empty()) c->value_prefix = compile_extra(spec.value_prefix);
+    if (const std::string ascii = ascii_letters_variant(spec.regex); !ascii.empty()) {
+      c->ascii_re = compile_extra(ascii);
+      if (c->value_prefix) {
+        const std::string ascii_prefix = ascii_letters_variant(spec.value_prefix);
+        c->ascii_value_prefix = compile_extra(ascii_prefix.empty() ? spec.value_prefix : ascii_prefix);
+      }
     }
     c->context = ContextWords(spec.context_words, false);
     c->negative = ContextWords(spec.negative_words, true);
