@@ -42,6 +42,7 @@ const std::vector<Setting>& table() {
       {"database.url", Kind::kString, 0, 0, {}, STR(database.url), "libpq connection string; empty runs the embedded PostgreSQL."},
       {"database.pool_size", Kind::kInt, 1, 256, {}, INT(database.pool_size), "Connections in the pool."},
       {"database.embedded_os_user", Kind::kString, 0, 0, {}, STR(database.embedded_os_user), "Unprivileged OS user that runs the embedded PostgreSQL when Warden runs as root."},
+      {"database.auth_outage_grace_s", Kind::kInt, 0, 86400, {}, INT(database.auth_outage_grace_s), "While the database is unreachable, API keys it verified within this many seconds keep working (0: refuse all requests)."},
       {"model.path", Kind::kString, 0, 0, {}, STR(model.path), "Hugging Face checkpoint directory; empty synthesizes a random-weight demo model."},
       {"model.served_name", Kind::kString, 0, 0, {}, STR(model.served_name), "Model id clients use; default is the folder name."},
       {"model.compute", Kind::kString, 0, 0, {"f32", "bf16", "int8"}, STR(model.compute), "Weight format the CPU backend computes in."},

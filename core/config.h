@@ -37,6 +37,7 @@ struct DatabaseConfig {
   std::string url;                  // empty: run the embedded PostgreSQL in state_dir/pg
   int pool_size = 4;
   std::string embedded_os_user = "warden";
+  int auth_outage_grace_s = 300;    // recently verified keys keep working this long in an outage
 };
 
 struct ModelConfig {

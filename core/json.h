@@ -84,6 +84,7 @@ class Json {
 
   // Array access.
   const Json& operator[](size_t i) const { return as_array().at(i); }
+  Json& operator[](size_t i) { return as_array().at(i); }
   void push_back(Json v);
   size_t size() const;  // elements of an array or object, else 0
 

@@ -76,6 +76,9 @@ void register_gateway_metrics(Metrics& m) {
                   {0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60});
   m.add_counter("warden_tokens_total", "Tokens processed, by direction (prompt, completion).");
   m.add_counter("warden_rate_limited_total", "Requests refused by a rate limit, by kind.");
+  m.add_counter("warden_auth_outage_total",
+                "Authentications during database outages, by result (remembered = a key verified within "
+                "database.auth_outage_grace_s was let in; refused = 503 key_store_unavailable).");
   register_chain_metrics(m);
   register_audit_metrics(m);
 }
@@ -131,7 +134,14 @@ Principal App::authenticate(const HttpRequest& request, Role needed) const {
   }
   value.remove_prefix(7);
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-  auto result = deps_.keys->authenticate(value);
+  std::variant<Principal, KeyStore::Refusal> result;
+  try {
+    result = deps_.keys->authenticate(value);
+  } catch (const KeyStoreUnavailable& e) {
+    deps_.metrics->increment("warden_auth_outage_total", {{"result", "refused"}});
+    core::log_warn("API key not verifiable: the database is unreachable", {{"route", request.path}, {"error", e.what()}});
+    throw ApiError::unavailable("The key store cannot be reached right now; try again shortly.", "key_store_unavailable");
+  }
   if (auto* refusal = std::get_if<KeyStore::Refusal>(&result)) throw ApiError::unauthorized(refusal->message);
   Principal principal = std::get<Principal>(result);
   if (principal.role != needed) {
@@ -184,6 +194,10 @@ void App::handle(const HttpRequest& request, std::shared_ptr<Responder> responde
       HttpResponse r;
       r.content_type = "text/plain; version=0.0.4";
       if (deps_.audit) update_audit_metrics(*deps_.metrics, deps_.audit->stats());
+      if (deps_.keys) {
+        deps_.metrics->set("warden_auth_outage_total", {{"result", "remembered"}},
+                           static_cast<double>(deps_.keys->outage_authentications()));
+      }
       r.body = deps_.metrics->render();
       return reply(std::move(r));
     }

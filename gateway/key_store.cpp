@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace warden::gateway {
@@ -53,7 +54,8 @@ std::optional<Role> parse_role(std::string_view name) {
   return std::nullopt;
 }
 
-KeyStore::KeyStore(core::PgPool& pool, std::string hashing_key) : pool_(pool), hashing_key_(std::move(hashing_key)) {
+KeyStore::KeyStore(core::PgPool& pool, std::string hashing_key, std::chrono::seconds outage_grace)
+    : pool_(pool), hashing_key_(std::move(hashing_key)), outage_grace_(outage_grace) {
   if (hashing_key_.size() < crypto_generichash_KEYBYTES_MIN) throw std::invalid_argument("API key hashing key too short");
 }
 
@@ -117,6 +119,7 @@ bool KeyStore::revoke(const std::string& id) {
   pqxx::work tx(*conn);
   auto result = tx.exec_params("UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", id);
   tx.commit();
+  forget(id);
   return result.affected_rows() == 1;
 }
 
@@ -136,6 +139,38 @@ std::variant<Principal, KeyStore::Refusal> KeyStore::authenticate(std::string_vi
   }
   std::string id(presented.substr(kPrefix.size(), kIdHexChars));
   std::string digest = hash(presented);
+  // Two tries: a pooled connection may have been cut by a database restart since its
+  // last use; the second try connects afresh.
+  std::string failure;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      auto result = authenticate_in_db(id, digest);
+      if (const auto* p = std::get_if<Principal>(&result)) {
+        remember(id, digest, *p);
+      } else {
+        forget(id);
+      }
+      return result;
+    } catch (const pqxx::broken_connection& e) {
+      failure = e.what();
+    } catch (const pqxx::sql_error& e) {
+      // Connection exceptions (08) and a server shutting down (57) are outages; any
+      // other SQL error is a bug and propagates.
+      const std::string state = e.sqlstate();
+      if (state.rfind("08", 0) != 0 && state.rfind("57", 0) != 0) throw;
+      failure = e.what();
+      break;
+    } catch (const std::runtime_error& e) {  // the pool could not connect
+      failure = e.what();
+      break;
+    }
+  }
+  if (auto p = recently_verified(id, digest)) return *p;
+  throw KeyStoreUnavailable("the database cannot be reached to verify the API key (" + failure + ")");
+}
+
+std::variant<Principal, KeyStore::Refusal> KeyStore::authenticate_in_db(const std::string& id,
+                                                                      const std::string& digest) const {
   auto conn = const_cast<core::PgPool&>(pool_).acquire();
   pqxx::read_transaction tx(*conn);
   auto rows = tx.exec_params(
@@ -157,6 +192,45 @@ std::variant<Principal, KeyStore::Refusal> KeyStore::authenticate(std::string_vi
   p.requests_per_minute = nullable_int(rows[0][5]);
   p.tokens_per_minute = nullable_int(rows[0][6]);
   return p;
+}
+
+std::optional<Principal> KeyStore::recently_verified(const std::string& id, const std::string& digest) const {
+  std::lock_guard lock(verified_mutex_);
+  auto it = verified_.find(id);
+  if (it == verified_.end() || std::chrono::steady_clock::now() - it->second.at > outage_grace_) return std::nullopt;
+  if (it->second.digest.size() != digest.size() ||
+      sodium_memcmp(it->second.digest.data(), digest.data(), digest.size()) != 0) {
+    return std::nullopt;
+  }
+  ++outage_authentications_;
+  return it->second.principal;
+}
+
+void KeyStore::remember(const std::string& id, const std::string& digest, const Principal& p) const {
+  if (outage_grace_.count() <= 0) return;
+  constexpr size_t kMaxRemembered = 100000;
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(verified_mutex_);
+  if (verified_.size() >= kMaxRemembered && !verified_.count(id)) {
+    // Drop what has expired; if nothing has, the least recently verified key.
+    std::erase_if(verified_, [&](const auto& kv) { return now - kv.second.at > outage_grace_; });
+    if (verified_.size() >= kMaxRemembered) {
+      auto oldest = std::min_element(verified_.begin(), verified_.end(),
+                                     [](const auto& a, const auto& b) { return a.second.at < b.second.at; });
+      verified_.erase(oldest);
+    }
+  }
+  verified_[id] = Verified{digest, p, now};
+}
+
+void KeyStore::forget(const std::string& id) const {
+  std::lock_guard lock(verified_mutex_);
+  verified_.erase(id);
+}
+
+uint64_t KeyStore::outage_authentications() const {
+  std::lock_guard lock(verified_mutex_);
+  return outage_authentications_;
 }
 
 void KeyStore::set_team_limits(const std::string& team, std::optional<int64_t> rpm, std::optional<int64_t> tpm) {

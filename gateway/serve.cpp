@@ -43,7 +43,8 @@ int run_serve(const core::Config& config, const BackendFactory& make_backend, st
   std::filesystem::create_directories(config.state_dir);
   auto database = Database::open(config, true);
   core::PgPool pool(database->conninfo(), static_cast<size_t>(config.database.pool_size));
-  KeyStore keys(pool, core::load_or_create_secret(std::filesystem::path(config.state_dir) / "secrets" / "api_key_hashing_key", 32));
+  KeyStore keys(pool, core::load_or_create_secret(std::filesystem::path(config.state_dir) / "secrets" / "api_key_hashing_key", 32),
+                std::chrono::seconds(config.database.auth_outage_grace_s));
   create_first_keys(keys, out);
 
   // Audit first: without a writer no request may be served (fail closed).

@@ -142,6 +142,10 @@ rec_b=$(records "$id_b")
 echo "phase A responses: $(cut -d' ' -f1 "$state/a.txt" | sort | uniq -c | tr -s ' ' | paste -sd,); records by status: $rec_a"
 echo "phase B responses: $(cut -d' ' -f1 "$state/b.txt" | sort | uniq -c | tr -s ' ' | paste -sd,); records by status: $rec_b"
 check "phase A: no connection broken" "$(count "$state/a.txt" 000)" 0
+# Keys verified before the outage keep working (database.auth_outage_grace_s); the only
+# refusal allowed is 503 audit_unavailable (neither database nor spool took the record).
+check "phase A: responses other than 200 or 503 audit_unavailable" \
+  "$(awk '!($1 == 200 || ($1 == 503 && $2 == "audit_unavailable"))' "$state/a.txt" | wc -l)" 0
 # Without a kill every response was sent after its record was durable: one record per 200.
 check "phase A: one request record per 200 response" "$(status_of "$rec_a" 200)" "$(count "$state/a.txt" 200)"
 [ "$(count "$state/a.txt" 200)" -gt 0 ] || fail "phase A: no request succeeded"
