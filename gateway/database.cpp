@@ -38,6 +38,7 @@ std::unique_ptr<Database> Database::open(const core::Config& config, bool migrat
   auto db = std::unique_ptr<Database>(new Database());
   if (!config.database.url.empty()) {
     db->conninfo_ = config.database.url;
+    db->external_ = true;
   } else {
     fs::path data_dir = fs::absolute(fs::path(config.state_dir) / "pg");
     std::string attached = running_server_conninfo(data_dir);
@@ -66,6 +67,26 @@ std::unique_ptr<Database> Database::open(const core::Config& config, bool migrat
     for (const auto& name : applied) core::log_info("migration applied", {{"file", name}});
   }
   return db;
+}
+
+std::string Database::runtime_conninfo() const {
+  if (!external_) return conninfo_ + " user=warden_gateway";
+  try {
+    pqxx::connection conn(conninfo_);
+    pqxx::nontransaction tx(conn);
+    auto row = tx.exec1(
+        "SELECT has_table_privilege(current_user, 'audit_records', 'UPDATE')"
+        " OR has_table_privilege(current_user, 'audit_records', 'DELETE')"
+        " OR has_table_privilege(current_user, 'audit_records', 'TRUNCATE')");
+    if (row[0].as<bool>()) {
+      core::log_warn(
+          "database.url connects as a role that can change or delete audit rows; for run time give the gateway a "
+          "role like warden_gateway (INSERT and SELECT on audit tables only, see docs/audit.md)");
+    }
+  } catch (const std::exception& e) {
+    core::log_warn("could not check the database role's audit privileges", {{"error", e.what()}});
+  }
+  return conninfo_;
 }
 
 Database::~Database() { stop(); }

@@ -42,14 +42,15 @@ int run_serve(const core::Config& config, const BackendFactory& make_backend, st
 
   std::filesystem::create_directories(config.state_dir);
   auto database = Database::open(config, true);
-  core::PgPool pool(database->conninfo(), static_cast<size_t>(config.database.pool_size));
+  const std::string conninfo = database->runtime_conninfo();  // least privilege from here on
+  core::PgPool pool(conninfo, static_cast<size_t>(config.database.pool_size));
   KeyStore keys(pool, core::load_or_create_secret(std::filesystem::path(config.state_dir) / "secrets" / "api_key_hashing_key", 32),
                 std::chrono::seconds(config.database.auth_outage_grace_s));
   create_first_keys(keys, out);
 
   // Audit first: without a writer no request may be served (fail closed).
   AuditSettings audit_settings = load_audit_settings(config);
-  std::unique_ptr<audit::AuditWriter> writer = make_audit_writer(audit_settings, database->conninfo());
+  std::unique_ptr<audit::AuditWriter> writer = make_audit_writer(audit_settings, conninfo);
   if (audit_settings.demo_reviewer_in_use) {
     out << "Audit records are sealed to a DEMO reviewer key in " << audit_settings.demo_reviewer_prefix.string()
         << ".key on this machine.\nFor real use, make reviewer keys offline (warden audit keygen) and list their .pub files"
@@ -59,7 +60,7 @@ int run_serve(const core::Config& config, const BackendFactory& make_backend, st
   // Policies: the active versions from the database (seeded from the default file on first
   // start), kept current through LISTEN/NOTIFY.
   policy::PolicyStore policy_store(pool);
-  policy::PolicyRegistry policy_registry(policy_store, database->conninfo());
+  policy::PolicyRegistry policy_registry(policy_store, conninfo);
   auto loaded = policy_registry.start();
   if (!loaded.ok) {
     for (const auto& problem : loaded.problems) core::log_error("policy load failed", {{"problem", problem}});
@@ -78,7 +79,7 @@ int run_serve(const core::Config& config, const BackendFactory& make_backend, st
   deps.database_ready = [&pool] { return pool.healthy(); };
   deps.policies = [&policy_registry] { return policy_registry.current(); };
   deps.audit = writer.get();
-  deps.audit_conninfo = database->conninfo();
+  deps.audit_conninfo = conninfo;
   deps.trusted_signing_keys = audit_settings.trusted_signing_keys;
   deps.checkpoint_file = audit_settings.checkpoint_file;
   deps.policy_store = &policy_store;

@@ -64,6 +64,18 @@ check "blocked requests are on record" "$(python3 -c 'import json,sys; print(sum
   || { cat "$state/verify.txt"; echo "FAIL: audit verify"; exit 1; }
 echo "ok: audit verify"
 
+# Least privilege: at run time the gateway connects as warden_gateway, which cannot change
+# or delete audit rows.
+read -r pg_port pg_sock < <(sed -n '4p;5p' "$state/var/pg/postmaster.pid" | paste -sd' ')
+sql() { /usr/lib/postgresql/15/bin/psql -X -q -t -A -h "$pg_sock" -p "$pg_port" -U "$1" -d warden -c "$2" 2>&1; }
+check "gateway connections use role warden_gateway" \
+  "$(sql warden "SELECT string_agg(DISTINCT usename, ',') FROM pg_stat_activity WHERE datname = 'warden' AND pid <> pg_backend_pid()")" \
+  warden_gateway
+case "$(sql warden_gateway 'DELETE FROM audit_records')" in
+  *"permission denied"*) echo "ok: warden_gateway cannot delete audit rows" ;;
+  *) echo "FAIL: warden_gateway could delete audit rows"; exit 1 ;;
+esac
+
 kill -TERM $pid
 wait $pid
 check "clean shutdown exit code" "$?" 0

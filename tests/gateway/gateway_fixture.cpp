@@ -149,14 +149,14 @@ Gateway::Gateway() {
   }
   dir = std::filesystem::temp_directory_path() / ("warden-gw-" + db);
   std::filesystem::create_directories(dir);
-  pool = std::make_unique<core::PgPool>(conninfo, 4);
+  pool = std::make_unique<core::PgPool>(conninfo + " user=warden_gateway", 4);  // the run-time role
   keys = std::make_unique<gateway::KeyStore>(*pool, std::string(32, 'k'));
   user_key = keys->create({"u", "team-a", gateway::Role::kUser, 1000, std::nullopt}).secret;
   admin_key = keys->create({"a", "admins", gateway::Role::kAdmin, std::nullopt, std::nullopt}).secret;
   auditor_key = keys->create({"r", "compliance", gateway::Role::kAuditor, std::nullopt, std::nullopt}).secret;
 
   audit::WriterConfig wc;
-  wc.conninfo = conninfo;
+  wc.conninfo = conninfo + " user=warden_gateway";
   wc.reviewers = {reviewer->public_key()};
   std::shared_ptr<const audit::SigningKey> signing = audit::generate_signing_key();
   signing_public = signing->public_key();
@@ -186,7 +186,7 @@ Gateway::Gateway() {
     return policies_;
   };
   deps.audit = writer.get();
-  deps.audit_conninfo = conninfo;
+  deps.audit_conninfo = conninfo + " user=warden_gateway";
   deps.trusted_signing_keys = {signing_public};
   app = std::make_unique<gateway::App>(deps);
   server = std::make_unique<gateway::HttpServer>(
