@@ -54,10 +54,14 @@ std::vector<std::string> apply_migrations(pqxx::connection& conn, const std::fil
     pqxx::work tx(conn);
     // Serializes concurrent gateways starting at once.
     tx.exec("SELECT pg_advisory_xact_lock(7427001)");
-    tx.exec(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
-        " applied_at timestamptz NOT NULL DEFAULT now())");
+    // Created only when missing, so a role without CREATE rights (the gateway's run-time
+    // role) can check an up-to-date schema.
+    if (tx.exec1("SELECT to_regclass('schema_migrations') IS NULL")[0].as<bool>()) {
+      tx.exec(
+          "CREATE TABLE schema_migrations ("
+          " version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
+          " applied_at timestamptz NOT NULL DEFAULT now())");
+    }
     tx.commit();
   }
   std::vector<std::string> applied;
@@ -77,10 +81,13 @@ std::vector<std::string> apply_migrations(pqxx::connection& conn, const std::fil
     }
     try {
       tx.exec(sql);
+      tx.exec_params("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", version, name, sum);
+    } catch (const pqxx::insufficient_privilege& e) {
+      throw std::runtime_error("migration " + name + " failed: the database role lacks the rights (" + e.what() +
+                               "); apply migrations as the owner: warden migrate with the owner's database.url");
     } catch (const std::exception& e) {
       throw std::runtime_error("migration " + name + " failed: " + e.what());
     }
-    tx.exec_params("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", version, name, sum);
     tx.commit();
     applied.push_back(name);
   }

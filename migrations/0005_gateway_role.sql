@@ -13,3 +13,6 @@ REVOKE ALL ON teams, api_keys FROM warden_gateway;
 GRANT SELECT, INSERT ON teams, api_keys TO warden_gateway;
 GRANT UPDATE (revoked_at) ON api_keys TO warden_gateway;
 GRANT UPDATE (requests_per_minute, tokens_per_minute) ON teams TO warden_gateway;
+
+-- So `warden serve` connecting as warden_gateway can check that the schema is current.
+GRANT SELECT ON schema_migrations TO warden_gateway;
