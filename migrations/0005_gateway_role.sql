@@ -1,14 +1,7 @@
 -- The gateway's own role for everything it does at run time (migrations and operator
 -- commands such as `warden audit prune` run as the owner). Keys and teams: read, create,
--- revoke a key, set a team's limits; nothing else. Audit and policy grants are in 0002/0003.
-DO $$
-BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'warden_gateway') THEN
-    CREATE ROLE warden_gateway LOGIN;
-  END IF;
-END
-$$;
-
+-- revoke a key, set a team's limits; nothing else. 0002 creates the role; audit and policy
+-- grants are in 0002/0003.
 REVOKE ALL ON teams, api_keys FROM warden_gateway;
 GRANT SELECT, INSERT ON teams, api_keys TO warden_gateway;
 GRANT UPDATE (revoked_at) ON api_keys TO warden_gateway;
