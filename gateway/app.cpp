@@ -407,6 +407,8 @@ HttpResponse App::admin_teams(const HttpRequest& request, const Principal& actor
     deps_.keys->set_team_limits(name, optional_positive(body, "requests_per_minute"), optional_positive(body, "tokens_per_minute"));
   } catch (const pqxx::check_violation&) {
     throw ApiError::bad_request("team name \"" + name + "\" is not valid (letters, digits, _ . -; at most 64)");
+  } catch (const std::invalid_argument& e) {
+    throw ApiError::bad_request(e.what());
   }
   {
     core::Json details = body;

@@ -1,5 +1,6 @@
 #include "gateway/cli_keys.h"
 
+#include <charconv>
 #include <ostream>
 
 #include "core/pg_pool.h"
@@ -75,8 +76,17 @@ int run_keys_command(const core::Config& config, const std::vector<std::string>&
         return 2;
       }
       key.role = *role;
-      if (flags.count("rpm")) key.requests_per_minute = std::stoll(flags["rpm"]);
-      if (flags.count("tpm")) key.tokens_per_minute = std::stoll(flags["tpm"]);
+      for (const char* flag : {"rpm", "tpm"}) {
+        if (!flags.count(flag)) continue;
+        const std::string& text = flags[flag];
+        int64_t value = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (ec != std::errc() || end != text.data() + text.size()) {
+          err << "warden keys create: --" << flag << " must be a whole number, not \"" << text << "\"\n";
+          return 2;
+        }
+        (std::string(flag) == "rpm" ? key.requests_per_minute : key.tokens_per_minute) = value;
+      }
       auto created = keys.create(key);
       out << "id:     " << created.id << "\nsecret: " << created.secret
           << "\n(the secret is shown only now; Warden stores only a keyed hash of it)\n";

@@ -36,6 +36,14 @@ std::optional<int64_t> nullable_int(const pqxx::field& f) {
 
 core::Json json_or_null(const std::optional<int64_t>& v) { return v ? core::Json(*v) : core::Json(nullptr); }
 
+// The columns' ranges (migrations/0001_init.sql): requests_per_minute is an integer.
+void check_limits(std::optional<int64_t> rpm, std::optional<int64_t> tpm) {
+  if (rpm && (*rpm < 1 || *rpm > 2147483647)) {
+    throw std::invalid_argument("requests_per_minute: must be between 1 and 2147483647");
+  }
+  if (tpm && *tpm < 1) throw std::invalid_argument("tokens_per_minute: must be at least 1");
+}
+
 }  // namespace
 
 const char* role_name(Role role) {
@@ -69,6 +77,7 @@ std::string KeyStore::hash(std::string_view key) const {
 CreatedKey KeyStore::create(const NewKey& key) {
   if (key.name.empty() || key.name.size() > 128) throw std::invalid_argument("name: must be 1 to 128 characters");
   if (key.team.empty()) throw std::invalid_argument("team: must not be empty");
+  check_limits(key.requests_per_minute, key.tokens_per_minute);
   CreatedKey created;
   created.id = random_hex(kIdHexChars / 2);
   created.secret = std::string(kPrefix) + created.id + "_" + random_hex(kSecretHexChars / 2);
@@ -234,6 +243,7 @@ uint64_t KeyStore::outage_authentications() const {
 }
 
 void KeyStore::set_team_limits(const std::string& team, std::optional<int64_t> rpm, std::optional<int64_t> tpm) {
+  check_limits(rpm, tpm);
   auto conn = pool_.acquire();
   pqxx::work tx(*conn);
   tx.exec_params(

@@ -63,7 +63,9 @@ class KeyStore {
   KeyStore(core::PgPool& pool, std::string hashing_key,
            std::chrono::seconds outage_grace = std::chrono::seconds(300));
 
-  CreatedKey create(const NewKey& key);        // creates the team when missing
+  // Creates the team when missing. std::invalid_argument names a bad field (name, team,
+  // a limit outside its column's range).
+  CreatedKey create(const NewKey& key);
   core::Json list(bool include_revoked) const;  // never includes hashes
   bool revoke(const std::string& id);           // false when unknown or already revoked
   size_t count_active(Role role) const;
@@ -79,7 +81,8 @@ class KeyStore {
   // Authentications answered from memory during database outages (for metrics).
   uint64_t outage_authentications() const;
 
-  // Sets a team's rate limits (creating the team when missing).
+  // Sets a team's rate limits (creating the team when missing); std::invalid_argument for
+  // a limit out of range.
   void set_team_limits(const std::string& team, std::optional<int64_t> rpm, std::optional<int64_t> tpm);
   core::Json list_teams() const;
 

@@ -162,6 +162,14 @@ TEST_CASE("gateway HTTP API with curl and the openai client against a real Postg
   }
 
   SECTION("rate limits answer 429 with Retry-After; team limits apply") {
+    // Out of the column's range: a 400 naming the field, not a database error.
+    auto huge = gw.curl("PUT", "/admin/v1/teams/team-c", gw.admin_key, R"({"requests_per_minute":3000000000})");
+    CHECK(huge.status == 400);
+    CHECK(huge.body.find("requests_per_minute") != std::string::npos);
+    auto huge_key = gw.curl("POST", "/admin/v1/keys", gw.admin_key,
+                            R"({"name":"big","team":"team-c","requests_per_minute":3000000000})");
+    CHECK(huge_key.status == 400);
+    CHECK(huge_key.body.find("requests_per_minute") != std::string::npos);
     REQUIRE(gw.curl("PUT", "/admin/v1/teams/team-c", gw.admin_key, R"({"requests_per_minute":3})").status == 200);
     auto created = gw.curl("POST", "/admin/v1/keys", gw.admin_key, R"({"name":"limited","team":"team-c"})");
     std::string secret = Json::parse(created.body).at("secret").as_string();
