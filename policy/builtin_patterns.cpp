@@ -122,6 +122,14 @@ void split_name_value(PatternSpec& p) {
     p.value_prefix = p.regex.substr(0, p.regex.size() - name.size());
 }
 
+// The same for a cue pattern whose tail ends with the capturing group `value`, the only
+// group (separators and quotes before it; the value never starts with one of them but for
+// '=' and ':', where the longest separator wins).
+void split_value(PatternSpec& p, const std::string& value) {
+  if (p.regex.size() > value.size() && std::string_view(p.regex).substr(p.regex.size() - value.size()) == value)
+    p.value_prefix = p.regex.substr(0, p.regex.size() - value.size());
+}
+
 std::vector<PatternSpec> build() {
   std::vector<PatternSpec> v;
   auto add = [&](PatternSpec p) { v.push_back(std::move(p)); };
@@ -138,6 +146,7 @@ std::vector<PatternSpec> build() {
          "secret_access_key", "secretaccesskey", "aws_secret", "aws secret"},
         R"(["']?[ ]{0,3}(?:[:=]|=>|:=)?[ ]{0,3}["']?([A-Za-z0-9/+=]{40}))",
         R"([ "':=>]{0,12}[A-Za-z0-9/+=]{0,42})", 96, 0.9, validate_aws_secret);
+    split_value(p, R"(([A-Za-z0-9/+=]{40}))");
     add(p);
   }
   add({kGithubToken, -1,
@@ -168,6 +177,7 @@ std::vector<PatternSpec> build() {
                    "private_token", "token", "secret", "bearer", "x-api-key"},
                   R"(["']?[ ]{0,3}(?:[:=]|=>|:=)?[ ]{0,3}["']?([A-Za-z0-9_\-.+/=]{16,200}))",
                   R"([ "':=>]{0,12}[A-Za-z0-9_\-.+/=]{0,202})", 240, 0.8, validate_api_key));
+  split_value(v.back(), R"(([A-Za-z0-9_\-.+/=]{16,200}))");
   add(cue_pattern(kPassword,
                   {"password", "passwd", "pwd", "pass", "passphrase", "passwort", "kennwort",
                    "mot de passe", "contraseña", "contrasena", "wachtwoord", "db_password",
@@ -175,6 +185,7 @@ std::vector<PatternSpec> build() {
                   R"(["']?[ ]{0,3}(?:[:=]|=>|:=|[ ]is|[ ]ist|[ ]est|[ ]es|[ ]è)[ ]{0,3}["']?([^\s"',;<>]{4,128}))",
                   R"([ "':=>]{0,12}(?:[a-z]{0,3}|\xc3|\xc3\xa8)[ "']{0,5}[^\s"',;<>]{0,130})", 170, 0.9,
                   validate_password));
+  split_value(v.back(), R"(([^\s"',;<>]{4,128}))");
 
   // --- financial and identity numbers --------------------------------------------
   add({kCreditCard, -1, R"(\b\d(?:[ \-]?\d){12,18}\b)", R"(\b[0-9][0-9 \-]{0,42})", 44, 0.85,
@@ -266,7 +277,10 @@ std::vector<PatternSpec> build() {
                   {"dear", "hi", "hello", "hey", "thanks", "thank you", "regards", "best regards",
                    "kind regards", "cheers", "sincerely", "liebe", "lieber", "hallo", "bonjour",
                    "cher", "chère", "hola", "estimado", "estimada", "ciao", "gentile", "beste",
-                   "hoi", "signed by", "written by", "reported by", "assigned to", "approved by"},
+                   "hoi", "signed by", "written by", "reported by", "assigned to", "approved by",
+                   // verbs whose object is a person ("I met Anna Schmidt"); not frequent words such
+                   // as "ask" or "call": every cue word costs scanning time where it occurs
+                   "met", "met with", "spoke with", "spoke to", "talked to", "wrote to"},
                   std::string(R"((?:[ ,]{1,3}|,[ ]?\r?\n))") + kName,
                   std::string(R"([ ,\r\n]{0,4})") + kNamePending, 140, 0.7, validate_person));
   v.back().start.follow = CueFollow::kCapital;

@@ -1,10 +1,8 @@
 // Phone number validation: international (+CC / 00CC) numbers checked against the
 // national significant number lengths of common countries, and national formats of
 // US, UK, DE, FR, ES, IT and NL. Dates, times, ISBNs and glued identifiers are refused.
-#include <algorithm>
 #include <array>
-#include <string>
-#include <vector>
+#include <string_view>
 
 #include "policy/validators.h"
 
@@ -30,25 +28,44 @@ constexpr std::array<CountryRule, 34> kCountries = {{
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-// Splits the value into digit groups; returns false on unbalanced parentheses.
-bool digit_groups(std::string_view v, std::vector<std::string>& groups) {
+// Digit groups of a value, as views into it (a value is at most a few dozen bytes: no
+// allocation per candidate).
+struct DigitGroups {
+  static constexpr size_t kMax = 64;
+  std::array<std::string_view, kMax> group;
+  size_t count = 0;
+  size_t size() const { return count; }
+  bool empty() const { return count == 0; }
+  const std::string_view& operator[](size_t i) const { return group[i]; }
+};
+
+// Splits the value into digit groups; returns false on unbalanced parentheses (or more
+// groups than any phone number has).
+bool digit_groups(std::string_view v, DigitGroups& groups) {
   int open = 0;
-  std::string current;
-  for (char c : v) {
+  size_t start = std::string_view::npos;
+  auto close_group = [&](size_t end) {
+    if (start == std::string_view::npos) return true;
+    if (groups.count == DigitGroups::kMax) return false;
+    groups.group[groups.count++] = v.substr(start, end - start);
+    start = std::string_view::npos;
+    return true;
+  };
+  for (size_t i = 0; i < v.size(); ++i) {
+    const char c = v[i];
     if (is_digit(c)) {
-      current.push_back(c);
+      if (start == std::string_view::npos) start = i;
       continue;
     }
     if (c == '(') ++open;
     if (c == ')' && --open < 0) return false;
-    if (!current.empty()) groups.push_back(std::move(current));
-    current.clear();
+    if (!close_group(i)) return false;
   }
-  if (!current.empty()) groups.push_back(std::move(current));
+  if (!close_group(v.size())) return false;
   return open == 0;
 }
 
-bool looks_like_date(const std::vector<std::string>& g, std::string_view v) {
+bool looks_like_date(const DigitGroups& g, std::string_view v) {
   if (g.size() != 3) return false;
   if (v.find(' ') != std::string_view::npos && v.find_first_of("./") == std::string_view::npos)
     return false;
@@ -108,7 +125,7 @@ bool validate_phone_once(Candidate& c) {
   if ((next == '-' || next == '.' || next == ':' || next == ',') && is_digit(c.after(2)))
     return false;
 
-  std::vector<std::string> groups;
+  DigitGroups groups;
   if (!digit_groups(main, groups) || groups.empty()) return false;
   if (looks_like_date(groups, main)) return false;
   if (main.find(':') != std::string_view::npos) return false;
@@ -120,21 +137,34 @@ bool validate_phone_once(Candidate& c) {
   size_t sep_count = 0;
   for (char ch : main) sep_count += (ch == ' ' || ch == '-' || ch == '.' || ch == '/');
 
-  std::string digits;
-  for (auto& g : groups) digits += g;
+  char digit_bytes[DigitGroups::kMax * 2];
+  size_t digit_count = 0;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    if (digit_count + groups[i].size() > sizeof(digit_bytes)) return false;
+    for (char d : groups[i]) digit_bytes[digit_count++] = d;
+  }
+  const std::string_view digits(digit_bytes, digit_count);
 
   const bool plus = main[0] == '+';
   const bool double_zero = !plus && digits.size() > 2 && digits[0] == '0' && digits[1] == '0' &&
                            main.substr(0, 2) == "00";
   if (plus || double_zero) {
-    std::string rest = double_zero ? digits.substr(2) : digits;
+    std::string_view rest = double_zero ? digits.substr(2) : digits;
     // "+44 (0)20 ..." writes the national trunk prefix in parentheses; drop it.
+    char trunkless[sizeof(digit_bytes)];
     size_t trunk = main.find("(0)");
     if (trunk != std::string_view::npos) {
       size_t zeros_before = 0;
       for (size_t i = 0; i < trunk; ++i) zeros_before += is_digit(main[i]);
       if (double_zero) zeros_before -= 2;
-      if (zeros_before <= rest.size()) rest.erase(zeros_before, 1);
+      if (zeros_before <= rest.size()) {
+        // rest without the byte at zeros_before (std::string::erase(pos, 1) semantics)
+        const size_t removed = zeros_before < rest.size() ? 1 : 0;
+        size_t k = 0;
+        for (size_t i = 0; i < rest.size(); ++i)
+          if (!(removed && i == zeros_before)) trunkless[k++] = rest[i];
+        rest = std::string_view(trunkless, k);
+      }
     }
     for (const auto& rule : kCountries) {
       std::string_view code = rule.code;
@@ -156,7 +186,7 @@ bool validate_phone_once(Candidate& c) {
   const size_t n = digits.size();
   const bool separated = sep_count > 0 || main[0] == '(';
   // ISBN-13 and EAN-13 style numbers.
-  if (n == 13 && (digits.rfind("978", 0) == 0 || digits.rfind("979", 0) == 0)) return false;
+  if (n == 13 && (digits.substr(0, 3) == "978" || digits.substr(0, 3) == "979")) return false;
 
   // US / NANP: (AAA) EEE-NNNN, AAA-EEE-NNNN, AAA.EEE.NNNN, AAA EEE NNNN.
   // IT mobiles: 3xx xxx xxxx.
@@ -187,8 +217,9 @@ bool validate_phone_once(Candidate& c) {
   }
   // Trunk-prefixed national numbers: UK (11), FR/NL (10), DE (7-13), IT (6-11).
   if (digits[0] == '0' && digits.size() > 1 && digits[1] != '0' && n >= 9 && n <= 13) {
-    if (n == 10 && groups.size() == 5 &&
-        std::all_of(groups.begin(), groups.end(), [](const std::string& g) { return g.size() == 2; })) {
+    bool pairs = groups.size() == 5;
+    for (size_t i = 0; i < groups.size() && pairs; ++i) pairs = groups[i].size() == 2;
+    if (n == 10 && pairs) {
       c.score = 0.7;  // FR: 01 23 45 67 89
       return true;
     }

@@ -237,13 +237,18 @@ bool validate_birth_date(Candidate& c) {
 }
 
 bool validate_person(Candidate& c) {
-  static constexpr std::array<std::string_view, 51> kNotNames = {
+  static constexpr std::string_view kNotNames[] = {
       "World", "Bot", "Again", "Mr", "Mrs", "Ms", "Mx", "Miss", "Dr", "Prof", "Herr", "Frau",
       "Mme", "Mlle", "Monsieur", "Madame", "Sr", "Sra", "Srta", "Sig", "Signor", "Signora",
       "Dhr", "Mevr", "Mevrouw",
       "Team", "All", "Everyone", "There", "Sir", "Madam", "Folks", "Guys", "Customer",
       "User", "Admin", "Support", "Sales", "Colleagues", "Friends", "Hello", "Thanks",
-      "Regards", "Dear", "The", "This", "Please", "Manager", "Client"};
+      "Regards", "Dear", "The", "This", "Please", "Manager", "Client",
+      // Objects of the verb cues ("ask Support", "met Monday", "thank You") that are no names.
+      "You", "Us", "Them", "Him", "Her", "Me", "Anyone", "Someone", "Somebody", "Nobody",
+      "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Today",
+      "Tomorrow", "Yesterday", "Security", "Marketing", "Finance", "Legal", "Engineering",
+      "Operations", "Helpdesk", "Service", "Services", "Reception", "Accounting", "Billing"};
   std::string_view v = c.value();
   // Drop a trailing partial word break such as "John Smith " (regex keeps it tight).
   size_t space = v.find(' ');
