@@ -14,13 +14,21 @@
 namespace warden::audit {
 using core::Json;
 
-std::string checkpoint_message(const Checkpoint& cp) {
+std::string legacy_checkpoint_message(const Checkpoint& cp) {
   return "warden-audit-checkpoint-v1\n" + std::to_string(cp.seq) + "\n" + to_hex(cp.head_hash) + "\n" +
          std::to_string(cp.time_us) + "\n" + cp.kind + "\n" + cp.signing_key_id;
 }
 
-Checkpoint sign_checkpoint(uint64_t seq, const std::string& head_hash, const std::string& kind, const SigningKey& key) {
+std::string checkpoint_message(const Checkpoint& cp) {
+  // Chain ids never contain a newline (chain_id_problem), so the fields cannot run together.
+  return "warden-audit-checkpoint-v2\n" + cp.chain + "\n" + std::to_string(cp.seq) + "\n" + to_hex(cp.head_hash) +
+         "\n" + std::to_string(cp.time_us) + "\n" + cp.kind + "\n" + cp.signing_key_id;
+}
+
+Checkpoint sign_checkpoint(const std::string& chain, uint64_t seq, const std::string& head_hash, const std::string& kind,
+                           const SigningKey& key) {
   Checkpoint cp;
+  cp.chain = chain;
   cp.seq = seq;
   cp.head_hash = head_hash;
   cp.time_us = now_us();
@@ -34,13 +42,16 @@ std::string checkpoint_problem(const Checkpoint& cp, const std::vector<SigningPu
   for (const auto& key : trusted) {
     if (key.key_id != cp.signing_key_id) continue;
     if (verify_signature(key, checkpoint_message(cp), cp.signature)) return "";
-    return "signature does not verify with signing key " + cp.signing_key_id;
+    if (cp.chain == kLegacyChain && verify_signature(key, legacy_checkpoint_message(cp), cp.signature)) return "";
+    return "signature does not verify with signing key " + cp.signing_key_id + " for chain " + cp.chain +
+           " (altered, or moved from another chain)";
   }
   return "signed by untrusted key " + cp.signing_key_id;
 }
 
 Json checkpoint_to_json(const Checkpoint& cp) {
   Json o = Json::object();
+  o.set("chain", cp.chain);
   o.set("seq", static_cast<long long>(cp.seq));
   o.set("head_hash", to_hex(cp.head_hash));
   o.set("time_us", static_cast<long long>(cp.time_us));
@@ -53,6 +64,7 @@ Json checkpoint_to_json(const Checkpoint& cp) {
 
 Checkpoint checkpoint_from_json(const Json& o) {
   Checkpoint cp;
+  if (const Json* chain = o.find("chain")) cp.chain = chain->as_string();
   cp.seq = static_cast<uint64_t>(o.at("seq").as_int());
   const std::string& hex = o.at("head_hash").as_string();
   cp.head_hash.assign(hex.size() / 2, '\0');

@@ -14,6 +14,7 @@
 namespace warden::audit {
 
 struct Checkpoint {
+  std::string chain = "main";  // the chain it covers (see record.h, kLegacyChain)
   uint64_t seq = 0;         // last record covered
   std::string head_hash;    // hash of record `seq` (32 bytes)
   int64_t time_us = 0;
@@ -22,11 +23,17 @@ struct Checkpoint {
   std::string signature;    // Ed25519 over checkpoint_message()
 };
 
+// What is signed: "warden-audit-checkpoint-v2", chain, seq, head hash, time, kind, key id.
 std::string checkpoint_message(const Checkpoint& cp);
-Checkpoint sign_checkpoint(uint64_t seq, const std::string& head_hash, const std::string& kind, const SigningKey& key);
-// Empty string when valid; else why not (untrusted key id, bad signature).
+// The form signed before chains existed (no chain); accepted only for chain "main".
+std::string legacy_checkpoint_message(const Checkpoint& cp);
+Checkpoint sign_checkpoint(const std::string& chain, uint64_t seq, const std::string& head_hash, const std::string& kind,
+                           const SigningKey& key);
+// Empty string when valid; else why not (untrusted key id, bad signature: also the answer
+// for a checkpoint moved to another chain, as the chain is part of the signed message).
 std::string checkpoint_problem(const Checkpoint& cp, const std::vector<SigningPublicKey>& trusted);
 
+// JSON form (export file, spool, API); a line without "chain" (written before chains) is chain "main".
 core::Json checkpoint_to_json(const Checkpoint& cp);
 Checkpoint checkpoint_from_json(const core::Json& json);
 

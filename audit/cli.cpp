@@ -77,8 +77,16 @@ int64_t parse_int(const std::string& text, const std::string& option) {
   throw UsageError("option --" + option + ": \"" + text + "\" is not an integer");
 }
 
-const std::set<std::string> kFilterOptions = {"from", "to", "api-key", "team", "decision", "entity",
-                                              "kind", "policy", "policy-version", "limit", "text"};
+const std::set<std::string> kFilterOptions = {"from", "to", "api-key", "team", "decision", "entity", "kind",
+                                              "policy", "policy-version", "limit", "text", "chain", "after"};
+
+std::optional<std::string> chain_option(const Args& a) {
+  auto chain = a.get("chain");
+  if (chain) {
+    if (std::string why = chain_id_problem(*chain); !why.empty()) throw UsageError("--chain: " + why);
+  }
+  return chain;
+}
 
 SearchQuery query_from(const Args& a) {
   SearchQuery q;
@@ -97,6 +105,14 @@ SearchQuery query_from(const Args& a) {
   if (auto v = a.get("policy-version")) q.policy_version = parse_int(*v, "policy-version");
   if (auto v = a.get("limit")) q.limit = static_cast<size_t>(parse_int(*v, "limit"));
   q.text = a.get("text");
+  q.chain = chain_option(a);
+  if (auto v = a.get("after")) {
+    try {
+      q.after = parse_record_cursor(*v);
+    } catch (const std::runtime_error& e) {
+      throw UsageError(std::string("--after: ") + e.what());
+    }
+  }
   return q;
 }
 
@@ -147,8 +163,8 @@ int cmd_search(const std::vector<std::string>& args, std::ostream& out) {
   auto key = optional_key(a);
   core::Json result = reader.search(query_from(a), key.get());
   for (const auto& r : result.at("records").as_array()) out << r.dump() << "\n";
-  if (!result.at("next_after_seq").is_null()) {
-    out << "{\"more\":true,\"next_after_seq\":" << result.at("next_after_seq").dump() << "}\n";
+  if (!result.at("next_after").is_null()) {
+    out << "{\"more\":true,\"next_after\":" << result.at("next_after").dump() << "}\n";
   }
   return 0;
 }
@@ -168,24 +184,32 @@ int cmd_show(const std::vector<std::string>& args, std::ostream& out, std::ostre
 }
 
 int cmd_verify(const std::vector<std::string>& args, std::ostream& out) {
-  Args a = parse_args(args, {"db", "signing-pub", "checkpoints"}, {"strict", "json"});
+  Args a = parse_args(args, {"db", "signing-pub", "checkpoints", "chain"}, {"strict", "json"});
   VerifyOptions options;
   auto pubs = a.options.find("signing-pub");
   if (pubs == a.options.end()) throw UsageError("verify needs at least one --signing-pub FILE (trusted checkpoint keys)");
   for (const auto& f : pubs->second) options.trusted_signing_keys.push_back(load_signing_public_key(f));
   if (auto f = a.get("checkpoints")) options.external_checkpoints = read_checkpoint_file(*f);
   options.strict = a.flags.count("strict") > 0;
+  options.chain = chain_option(a);
   AuditStore store(a.need("db"));
   VerifyReport report = verify_chain(store, options);
   if (a.flags.count("json")) {
     out << report.to_json().dump(2) << "\n";
   } else {
-    out << (report.ok ? "PASS" : "FAIL") << ": " << report.records_checked << " records (seq " << report.first_seq
-        << ".." << report.last_seq << "), " << report.checkpoints_checked << " checkpoints, attested through seq "
-        << report.attested_seq << "\n";
-    if (!report.ok) out << "first problem: " << report.problems.front().what << "\n";
-    for (const auto& p : report.problems) out << "  problem: " << p.what << "\n";
-    for (const auto& w : report.warnings) out << "  warning: " << w << "\n";
+    out << (report.ok ? "PASS" : "FAIL") << ": " << report.chains.size() << " chain(s), " << report.records_checked
+        << " records, " << report.checkpoints_checked << " checkpoints\n";
+    if (!report.ok) {
+      const VerifyProblem& first = report.problems.front();
+      out << "first problem: chain " << first.chain << ", seq " << first.seq << ": " << first.what << "\n";
+    }
+    for (const auto& c : report.chains) {
+      out << "chain " << c.chain << ": " << (c.ok ? "pass" : "FAIL") << ", " << c.records_checked << " records (seq "
+          << c.first_seq << ".." << c.last_seq << "), " << c.checkpoints_checked << " checkpoints, attested through seq "
+          << c.attested_seq << "\n";
+      for (const auto& p : c.problems) out << "  problem: " << p.what << "\n";
+      for (const auto& w : c.warnings) out << "  warning: " << w << "\n";
+    }
   }
   return report.ok ? 0 : 1;
 }
@@ -205,7 +229,7 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out) {
   }
   SearchQuery q = query_from(a);
   if (!a.get("limit")) q.limit = 1000;
-  const std::vector<std::string> columns = {"seq", "record_id", "time", "kind", "action", "key_id", "team", "role",
+  const std::vector<std::string> columns = {"chain", "seq", "record_id", "time", "kind", "action", "key_id", "team", "role",
                                             "route", "model", "policy_name", "policy_version", "decision",
                                             "entity_counts", "rules_fired", "prompt_tokens", "completion_tokens",
                                             "latency_ms", "http_status", "client_addr", "hash"};
@@ -229,21 +253,22 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out) {
       }
       *sink << "\n";
     }
-    if (page.at("next_after_seq").is_null()) break;
-    q.after_seq = static_cast<uint64_t>(page.at("next_after_seq").as_int());
+    if (page.at("next_after").is_null()) break;
+    q.after = parse_record_cursor(page.at("next_after").as_string());
   }
   if (a.get("out")) out << "exported " << count << " records to " << *a.get("out") << "\n";
   return 0;
 }
 
 int cmd_export_checkpoints(const std::vector<std::string>& args, std::ostream& out) {
-  Args a = parse_args(args, {"db", "out"}, {});
+  Args a = parse_args(args, {"db", "out", "chain"}, {});
+  auto chain = chain_option(a);
   AuditStore store(a.need("db"));
   std::string path = a.need("out");
   std::ofstream file(path, std::ios::trunc);
   if (!file) throw std::runtime_error("cannot write " + path);
   size_t n = 0;
-  for (const auto& cp : store.checkpoints()) {
+  for (const auto& cp : store.checkpoints(chain)) {
     file << checkpoint_to_json(cp).dump() << "\n";
     ++n;
   }

@@ -3,13 +3,14 @@
 //
 //   keygen --out PREFIX [--passphrase-env VAR]          reviewer X25519 pair: PREFIX.pub, PREFIX.key (0600)
 //   signing-keygen --out PREFIX [--passphrase-env VAR]  gateway Ed25519 checkpoint key pair
-//   search --db C [filters] [--key FILE [--text S]] [--limit N]   one JSON record per line
+//   search --db C [filters] [--key FILE [--text S]] [--limit N] [--after CURSOR]   one JSON record per line
 //   show ID --db C --key FILE                           one record with its decrypted payload
-//   verify --db C --signing-pub FILE... [--checkpoints FILE] [--strict] [--json]   exit 0 pass, 1 fail
+//   verify --db C --signing-pub FILE... [--checkpoints FILE] [--chain C] [--strict] [--json]   exit 0 pass, 1 fail;
+//                                                       every chain unless --chain
 //   export --db C --format jsonl|csv [--key FILE] [--out FILE] [filters]
-//   export-checkpoints --db C --out FILE                signed checkpoints as JSON lines
-//   prune --db C --before DATE --signing-key FILE       delete old records, store a signed prune marker
-// Filters: --from DATE --to DATE --api-key ID --team T --decision D --entity TYPE
+//   export-checkpoints --db C --out FILE [--chain C]    signed checkpoints as JSON lines (each names its chain)
+//   prune --db C --before DATE --signing-key FILE       delete old records of every chain, a signed prune marker per chain
+// Filters: --chain C --from DATE --to DATE --api-key ID --team T --decision D --entity TYPE
 //          --kind K --policy NAME --policy-version N. Passphrases come only from environment
 // variables (--passphrase-env VAR), never from the command line.
 #pragma once

@@ -1,6 +1,7 @@
 #include "audit/reader.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "audit/envelope.h"
 #include "audit/store.h"
@@ -11,6 +12,7 @@ using core::Json;
 Json record_to_json(const LoadedRecord& loaded, const ReviewerSecretKey* key, bool include_sealed) {
   const StoredRecord& r = loaded.record;
   Json o = Json::object();
+  o.set("chain", r.chain);
   o.set("seq", static_cast<long long>(r.seq));
   o.set("time", format_time_us(r.sealed.header.time_us));
   const Json header = header_to_json(r.sealed.header);
@@ -43,13 +45,41 @@ Json record_to_json(const LoadedRecord& loaded, const ReviewerSecretKey* key, bo
   return o;
 }
 
+std::string format_record_cursor(const RecordCursor& c) {
+  return std::to_string(c.time_us) + "." + std::to_string(c.seq) + "." + c.chain;
+}
+
+RecordCursor parse_record_cursor(const std::string& text) {
+  auto bad = [&]() -> RecordCursor {
+    throw std::runtime_error("invalid cursor \"" + text + "\" (pass the next_after value of the previous page)");
+  };
+  size_t a = text.find('.');
+  size_t b = a == std::string::npos ? a : text.find('.', a + 1);
+  if (b == std::string::npos) return bad();
+  auto number = [&](const std::string& digits, bool allow_minus) -> long long {
+    size_t start = allow_minus && !digits.empty() && digits[0] == '-' ? 1 : 0;
+    if (digits.size() <= start || digits.size() > 19 + start) bad();
+    for (size_t i = start; i < digits.size(); ++i) {
+      if (!std::isdigit(static_cast<unsigned char>(digits[i]))) bad();
+    }
+    return std::stoll(digits);
+  };
+  RecordCursor c;
+  c.time_us = number(text.substr(0, a), true);
+  c.seq = static_cast<uint64_t>(number(text.substr(a + 1, b - a - 1), false));
+  c.chain = text.substr(b + 1);
+  if (!chain_id_problem(c.chain).empty()) return bad();
+  return c;
+}
+
 AuditReader::AuditReader(const std::string& conninfo) : store_(std::make_unique<AuditStore>(conninfo)) {}
 AuditReader::~AuditReader() = default;
 
 Json AuditReader::search(const SearchQuery& q, const ReviewerSecretKey* key) {
   if (q.text && !key) throw std::runtime_error("free-text search reads encrypted payloads: a reviewer key is required");
   pqxx::nontransaction quoter{store_->connection()};
-  std::string where = "seq > " + std::to_string(q.after_seq);
+  std::string where = "TRUE";
+  if (q.chain) where += " AND chain = " + quoter.quote(*q.chain);
   if (q.from_us) where += " AND time_us >= " + std::to_string(*q.from_us);
   if (q.to_us) where += " AND time_us < " + std::to_string(*q.to_us);
   if (q.key_id) where += " AND key_id = " + quoter.quote(*q.key_id);
@@ -63,19 +93,24 @@ Json AuditReader::search(const SearchQuery& q, const ReviewerSecretKey* key) {
 
   Json records = Json::array();
   size_t limit = std::max<size_t>(1, q.limit);
-  uint64_t last_seq = q.after_seq;
+  std::optional<RecordCursor> last = q.after;
   bool more = false;
   // Without free text one page does; with it, scan pages until enough payloads match.
   for (;;) {
-    std::string page_where = where + " AND seq > " + std::to_string(last_seq);
+    std::string page_where = where;
+    if (last) {
+      pqxx::nontransaction cursor_quoter{store_->connection()};
+      page_where += " AND (time_us, chain, seq) > (" + std::to_string(last->time_us) + ", " +
+                    cursor_quoter.quote(last->chain) + ", " + std::to_string(last->seq) + ")";
+    }
     size_t page_size = q.text ? 500 : limit + 1;
-    std::vector<LoadedRecord> page = store_->select_where(page_where, page_size);
+    std::vector<LoadedRecord> page = store_->select_where(page_where, page_size, "time_us, chain, seq");
     for (const auto& loaded : page) {
       if (records.size() >= limit) {
         more = true;
         break;
       }
-      last_seq = loaded.record.seq;
+      last = RecordCursor{loaded.time_us_column, loaded.record.chain, loaded.record.seq};
       Json rec = record_to_json(loaded, key, q.include_sealed);
       if (q.text) {
         const Json* payload = rec.find("payload");
@@ -87,7 +122,7 @@ Json AuditReader::search(const SearchQuery& q, const ReviewerSecretKey* key) {
   }
   Json out = Json::object();
   out.set("records", records);
-  out.set("next_after_seq", more ? Json(static_cast<long long>(last_seq)) : Json());
+  out.set("next_after", more ? Json(format_record_cursor(*last)) : Json());
   return out;
 }
 
@@ -99,9 +134,9 @@ Json AuditReader::get(const std::string& record_id, const ReviewerSecretKey* key
 
 Json AuditReader::verify(const VerifyOptions& options) { return verify_chain(*store_, options).to_json(); }
 
-Json AuditReader::checkpoints(uint64_t after_seq, size_t limit) {
+Json AuditReader::checkpoints(const std::optional<std::string>& chain, size_t limit) {
   Json list = Json::array();
-  for (const auto& cp : store_->checkpoints(after_seq, limit)) list.push_back(checkpoint_to_json(cp));
+  for (const auto& cp : store_->checkpoints(chain, {}, limit)) list.push_back(checkpoint_to_json(cp));
   Json out = Json::object();
   out.set("checkpoints", list);
   return out;

@@ -17,7 +17,20 @@ namespace warden::audit {
 
 class AuditStore;
 
+// Where a page of search results continues. Records are listed in (time_us, chain, seq)
+// order: a total order over every chain that does not change as records are added (a record
+// arriving later with an earlier time lands behind a cursor that has passed it).
+struct RecordCursor {
+  int64_t time_us = 0;
+  std::string chain;
+  uint64_t seq = 0;
+};
+// Text form used by the API and CLI ("next_after"): "<time_us>.<seq>.<chain>".
+std::string format_record_cursor(const RecordCursor& cursor);
+RecordCursor parse_record_cursor(const std::string& text);  // throws std::runtime_error naming the problem
+
 struct SearchQuery {
+  std::optional<std::string> chain;
   std::optional<int64_t> from_us;  // inclusive
   std::optional<int64_t> to_us;    // exclusive
   std::optional<std::string> key_id;
@@ -28,7 +41,7 @@ struct SearchQuery {
   std::optional<std::string> policy_name;
   std::optional<int64_t> policy_version;
   std::optional<std::string> text;  // substring of the decrypted payload; needs a reviewer key
-  uint64_t after_seq = 0;           // paging: continue after this seq
+  std::optional<RecordCursor> after;  // paging: continue after this record
   size_t limit = 100;
   bool include_sealed = false;      // add the stored envelope (see record_to_json)
 };
@@ -38,13 +51,13 @@ class AuditReader {
   explicit AuditReader(const std::string& conninfo);
   ~AuditReader();
 
-  // {"records": [record...], "next_after_seq": n | null}. With `key`, each record carries
+  // {"records": [record...], "next_after": cursor | null}. With `key`, each record carries
   // "payload" (or "payload_error" when it cannot be opened with that key).
   core::Json search(const SearchQuery& query, const ReviewerSecretKey* key = nullptr);
   // The record, or null Json when no record has that id.
   core::Json get(const std::string& record_id, const ReviewerSecretKey* key = nullptr, bool include_sealed = false);
   core::Json verify(const VerifyOptions& options);
-  core::Json checkpoints(uint64_t after_seq = 0, size_t limit = 1000);
+  core::Json checkpoints(const std::optional<std::string>& chain = std::nullopt, size_t limit = 1000);
 
   AuditStore& store() { return *store_; }
 
@@ -52,7 +65,7 @@ class AuditReader {
   std::unique_ptr<AuditStore> store_;
 };
 
-// Builds the record JSON shown to reviewers (header fields, seq, hashes, key ids). With
+// Builds the record JSON shown to reviewers (chain, seq, header fields, hashes, key ids). With
 // `include_sealed`, also the envelope as stored, so a reviewer can open it offline:
 // "header_text" (the AEAD associated data), "nonce", "ciphertext" and "sealed_keys"
 // ([{"reviewer_key_id", "sealed"}]), binary fields in base64.

@@ -55,11 +55,40 @@ AuditRecord make_event_record(std::string kind, std::string action, std::string 
   return r;
 }
 
-std::string canonical_header(const AuditHeader& h) { return header_to_json(h).dump(); }
+std::string canonical_header(const AuditHeader& h) {
+  if (h.chain.empty()) return header_to_json(h).dump();
+  Json o = Json::object();
+  o.set("v", 2LL);
+  o.set("chain", h.chain);
+  const Json fields = header_to_json(h);
+  for (const auto& [name, value] : fields.as_object()) o.set(name, value);
+  return o.dump();
+}
+
+std::string header_chain(const AuditHeader& h) { return h.chain.empty() ? std::string(kLegacyChain) : h.chain; }
+
+std::string chain_id_problem(const std::string& chain) {
+  if (chain.empty()) return "a chain id must not be empty";
+  if (chain.size() > 64) return "a chain id has at most 64 characters, \"" + chain.substr(0, 20) + "...\" has " +
+                                std::to_string(chain.size());
+  for (unsigned char c : chain) {
+    if (!std::isalnum(c) && c != '.' && c != '_' && c != '-') {
+      return "chain id \"" + chain + "\" may only contain letters, digits, '.', '_' and '-'";
+    }
+  }
+  return "";
+}
 
 AuditHeader parse_header(const std::string& canonical) {
   Json o = Json::parse(canonical);
   AuditHeader h;
+  if (const Json* v = o.find("v")) {
+    if (!v->is_int() || v->as_int() != 2) throw std::runtime_error("unknown audit header version " + v->dump());
+    h.chain = o.at("chain").as_string();
+    if (h.chain.empty()) throw std::runtime_error("a version-2 audit header names no chain");
+  } else if (o.contains("chain")) {
+    throw std::runtime_error("an audit header names a chain but no version");
+  }
   h.record_id = o.at("record_id").as_string();
   h.time_us = o.at("time_us").as_int();
   h.kind = o.at("kind").as_string();
@@ -116,7 +145,12 @@ std::string compute_record_hash(uint64_t seq, const std::string& prev_hash, cons
   ensure_sodium();
   crypto_generichash_state st;
   crypto_generichash_init(&st, nullptr, 0, kHashBytes);
-  absorb(st, "warden-audit-record-v1");
+  if (s.header.chain.empty()) {
+    absorb(st, "warden-audit-record-v1");
+  } else {
+    absorb(st, "warden-audit-record-v2");
+    absorb(st, s.header.chain);
+  }
   absorb(st, prev_hash);
   absorb(st, std::to_string(seq));
   absorb(st, s.header_text);
@@ -235,6 +269,7 @@ namespace warden::audit {
 
 Json stored_record_to_json(const StoredRecord& r) {
   Json o = Json::object();
+  o.set("chain", r.chain);
   o.set("seq", static_cast<long long>(r.seq));
   o.set("header", r.sealed.header_text);
   o.set("nonce", to_base64(r.sealed.nonce));
@@ -260,6 +295,8 @@ std::string from_hex(const std::string& hex, const char* what) {
 
 StoredRecord stored_record_from_json(const Json& o) {
   StoredRecord r;
+  // Spool entries from before chains carry no chain: they were written to chain "main".
+  if (const Json* chain = o.find("chain")) r.chain = chain->as_string();
   r.seq = static_cast<uint64_t>(o.at("seq").as_int());
   r.sealed.header_text = o.at("header").as_string();
   r.sealed.header = parse_header(r.sealed.header_text);

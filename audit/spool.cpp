@@ -124,6 +124,38 @@ void Spool::clear() {
   }
 }
 
+void Spool::replace(const std::vector<StoredRecord>& records, const std::vector<Checkpoint>& checkpoints) {
+  std::string bytes(kMagic, sizeof kMagic);
+  for (const auto& r : records) put_entry(bytes, kRecordEntry, stored_record_to_json(r).dump());
+  for (const auto& cp : checkpoints) put_entry(bytes, kCheckpointEntry, checkpoint_to_json(cp).dump());
+  const std::filesystem::path tmp = path_.string() + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("cannot create " + tmp.string() + ": " + std::strerror(errno));
+  try {
+    write_all(fd, bytes, tmp);
+    if (::fsync(fd) != 0) throw std::runtime_error("audit spool " + tmp.string() + ": fsync failed: " + std::strerror(errno));
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path_.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("audit spool " + path_.string() + ": rename failed: " + std::strerror(errno));
+  }
+  std::filesystem::path dir = path_.parent_path().empty() ? std::filesystem::path(".") : path_.parent_path();
+  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    (void)::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+  int reopened = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
+  if (reopened < 0) throw std::runtime_error("cannot reopen audit spool " + path_.string() + ": " + std::strerror(errno));
+  ::close(fd_);
+  fd_ = reopened;
+}
+
 bool Spool::empty() const {
   struct stat st {};
   ::fstat(fd_, &st);

@@ -2,7 +2,8 @@
 // [u32 length][u8 type][body][16-byte BLAKE2b of type+body] and every append is fdatasync'ed
 // before the records it holds are reported durable. A torn tail from a crash mid-append is
 // detected by the checksum and cut off. After a successful replay into PostgreSQL the file
-// is truncated; a replay interrupted by a crash is simply repeated (inserts are idempotent).
+// is truncated; a replay interrupted by a crash is simply repeated (the writer skips records
+// whose id is stored already). Each record entry carries its chain.
 #pragma once
 
 #include <filesystem>
@@ -31,6 +32,9 @@ class Spool {
   };
   Contents read_all();
   void clear();
+  // Atomically replaces the contents with these entries (temporary file, fsync, rename):
+  // what replay could not deliver yet stays, nothing else. Throws std::runtime_error.
+  void replace(const std::vector<StoredRecord>& records, const std::vector<Checkpoint>& checkpoints);
   bool empty() const;
   const std::filesystem::path& path() const { return path_; }
 

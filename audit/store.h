@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <pqxx/pqxx>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,29 +19,53 @@ namespace warden::audit {
 struct LoadedRecord {
   StoredRecord record;
   std::string column_mismatch;
+  int64_t time_us_column = 0;  // the time_us column (the paging order), whatever the header says
+};
+
+// Where a page of checkpoints continues: after (chain, seq) in (chain, seq, kind) order.
+struct CheckpointCursor {
+  std::string chain;  // "" = from the start
+  uint64_t seq = 0;
 };
 
 class AuditStore {
  public:
   explicit AuditStore(const std::string& conninfo);  // connects; throws pqxx errors
 
-  // One transaction with synchronous_commit=on; rows that already exist (same seq or
-  // record_id, e.g. replayed from the spool) are skipped.
+  // One transaction with synchronous_commit=on. A record whose (chain, seq) or record_id
+  // exists already fails the whole transaction (the writer then spools and re-links, see
+  // writer.h); checkpoints that exist already are skipped.
   void insert(const std::vector<StoredRecord>& records, const std::vector<Checkpoint>& checkpoints);
 
-  // Last record's (seq, hash); nullopt when the table is empty.
-  std::optional<std::pair<uint64_t, std::string>> head();
-  // Records with seq >= from_seq in seq order.
-  std::vector<LoadedRecord> records_from(uint64_t from_seq, size_t limit);
+  // The chain's head: its last record's (seq, hash), or its newest prune marker when every
+  // record was pruned; nullopt when the chain has neither.
+  std::optional<std::pair<uint64_t, std::string>> head(const std::string& chain);
+  // Every chain that has records or checkpoints, sorted.
+  std::vector<std::string> chains();
+  // Records of `chain` with seq >= from_seq in seq order.
+  std::vector<LoadedRecord> records_from(const std::string& chain, uint64_t from_seq, size_t limit);
   std::optional<LoadedRecord> record_by_id(const std::string& record_id);
-  std::vector<Checkpoint> checkpoints(uint64_t after_seq = 0, size_t limit = SIZE_MAX);
+  // Of the given ids, those already stored (any chain).
+  std::set<std::string> existing_record_ids(const std::vector<std::string>& record_ids);
+  // Checkpoints in (chain, seq, kind) order after `after`; only `chain` when given.
+  std::vector<Checkpoint> checkpoints(const std::optional<std::string>& chain = std::nullopt, CheckpointCursor after = {},
+                                      size_t limit = SIZE_MAX);
 
-  // Runs `sql` (a WHERE clause over audit_records built by the reader with quoted values).
-  std::vector<LoadedRecord> select_where(const std::string& where_sql, size_t limit);
+  // Runs `where_sql` (a WHERE clause over audit_records built by the reader with quoted
+  // values) ordered by `order_sql`.
+  std::vector<LoadedRecord> select_where(const std::string& where_sql, size_t limit,
+                                         const std::string& order_sql = "time_us, chain, seq");
 
-  // Deletes records with time_us < before_us except that the chain stays verifiable: the
-  // signed prune marker (a checkpoint at the last deleted seq) is stored in the same
-  // transaction. Returns the number of records deleted. Needs DELETE rights (owner role).
+  // One writer per chain: a PostgreSQL session advisory lock keyed by the chain id, held on
+  // this connection until unlock_chain or until the connection closes. False when another
+  // session holds it.
+  bool try_lock_chain(const std::string& chain);
+  void unlock_chain(const std::string& chain);
+
+  // Deletes, in every chain, records with time_us < before_us except that each chain stays
+  // verifiable: a signed prune marker (a checkpoint at the chain's last deleted seq) is stored
+  // in the same transaction. Returns the number of records deleted. Needs DELETE rights
+  // (owner role).
   uint64_t prune_before(int64_t before_us, const SigningKey& key);
 
   pqxx::connection& connection() { return *conn_; }
@@ -48,6 +73,9 @@ class AuditStore {
  private:
   std::unique_ptr<pqxx::connection> conn_;
 };
+
+// The advisory lock key of a chain: the first 8 bytes of BLAKE2b("warden-audit-chain-lock", chain).
+int64_t chain_lock_key(const std::string& chain);
 
 // Columns selected for a record, in the order row_to_record expects.
 extern const char* const kRecordColumns;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "audit/store.h"
 
@@ -14,19 +15,19 @@ struct CheckedCheckpoint {
   std::string origin;  // "store" or "export"
 };
 
-}  // namespace
-
-VerifyReport verify_chain(AuditStore& store, const VerifyOptions& options) {
-  VerifyReport report;
+ChainReport verify_one_chain(AuditStore& store, const std::string& chain, const std::vector<Checkpoint>& external,
+                             const VerifyOptions& options) {
+  ChainReport report;
+  report.chain = chain;
   auto problem = [&](uint64_t seq, std::string record_id, std::string what) {
-    report.problems.push_back({seq, std::move(record_id), std::move(what)});
+    report.problems.push_back({chain, seq, std::move(record_id), std::move(what)});
   };
 
   // 1. Checkpoints: signatures first, so that only valid ones anchor the chain.
   std::vector<CheckedCheckpoint> valid;
   std::vector<CheckedCheckpoint> all;
-  for (auto& cp : store.checkpoints()) all.push_back({cp, "store"});
-  for (const auto& cp : options.external_checkpoints) all.push_back({cp, "export"});
+  for (auto& cp : store.checkpoints(chain)) all.push_back({cp, "store"});
+  for (const auto& cp : external) all.push_back({cp, "export"});
   std::map<uint64_t, std::string> hash_needed;  // seq -> recomputed hash (filled below)
   std::optional<Checkpoint> prune_marker;
   for (const auto& c : all) {
@@ -59,7 +60,7 @@ VerifyReport verify_chain(AuditStore& store, const VerifyOptions& options) {
   bool first = true;
   constexpr size_t kPage = 2000;
   for (;;) {
-    std::vector<LoadedRecord> page = store.records_from(next_from, kPage);
+    std::vector<LoadedRecord> page = store.records_from(chain, next_from, kPage);
     if (page.empty()) break;
     for (const auto& loaded : page) {
       const StoredRecord& r = loaded.record;
@@ -73,6 +74,10 @@ VerifyReport verify_chain(AuditStore& store, const VerifyOptions& options) {
         problem(r.seq, id, "record seq " + std::to_string(r.seq) + " lies before the signed prune marker at seq " +
                                std::to_string(prune_seq) + " (inserted or restored record)");
         continue;
+      }
+      if (std::string written_to = header_chain(r.sealed.header); written_to != chain) {
+        problem(r.seq, id, "record seq " + std::to_string(r.seq) + " (" + id + ") was moved: it is stored in chain " +
+                               chain + " but was written to chain " + written_to);
       }
       if (r.seq > expected) {
         problem(expected, "", "records seq " + std::to_string(expected) + ".." + std::to_string(r.seq - 1) +
@@ -134,26 +139,85 @@ VerifyReport verify_chain(AuditStore& store, const VerifyOptions& options) {
   return report;
 }
 
-core::Json VerifyReport::to_json() const {
+core::Json problems_json(const std::vector<VerifyProblem>& problems) {
+  core::Json list = core::Json::array();
+  for (const auto& p : problems) {
+    core::Json e = core::Json::object();
+    e.set("chain", p.chain);
+    e.set("seq", static_cast<long long>(p.seq));
+    e.set("record_id", p.record_id);
+    e.set("problem", p.what);
+    list.push_back(std::move(e));
+  }
+  return list;
+}
+
+core::Json strings_json(const std::vector<std::string>& items) {
+  core::Json list = core::Json::array();
+  for (const auto& w : items) list.push_back(w);
+  return list;
+}
+
+}  // namespace
+
+VerifyReport verify_chain(AuditStore& store, const VerifyOptions& options) {
+  // Every chain in the store, plus any that only the external checkpoints know: a chain
+  // deleted from the store entirely shows up as truncated.
+  std::set<std::string> chains;
+  if (options.chain) {
+    chains.insert(*options.chain);
+  } else {
+    for (auto& c : store.chains()) chains.insert(std::move(c));
+    for (const auto& cp : options.external_checkpoints) chains.insert(cp.chain);
+  }
+  VerifyReport report;
+  for (const auto& chain : chains) {
+    std::vector<Checkpoint> external;
+    for (const auto& cp : options.external_checkpoints) {
+      if (cp.chain == chain) external.push_back(cp);
+    }
+    ChainReport one = verify_one_chain(store, chain, external, options);
+    report.records_checked += one.records_checked;
+    report.checkpoints_checked += one.checkpoints_checked;
+    report.problems.insert(report.problems.end(), one.problems.begin(), one.problems.end());
+    for (const auto& w : one.warnings) report.warnings.push_back("chain " + chain + ": " + w);
+    report.chains.push_back(std::move(one));
+  }
+  report.ok = report.problems.empty();
+  return report;
+}
+
+const ChainReport* VerifyReport::chain(const std::string& id) const {
+  for (const auto& c : chains) {
+    if (c.chain == id) return &c;
+  }
+  return nullptr;
+}
+
+core::Json ChainReport::to_json() const {
   core::Json o = core::Json::object();
+  o.set("chain", chain);
   o.set("ok", ok);
   o.set("records_checked", static_cast<long long>(records_checked));
   o.set("checkpoints_checked", static_cast<long long>(checkpoints_checked));
   o.set("first_seq", static_cast<long long>(first_seq));
   o.set("last_seq", static_cast<long long>(last_seq));
   o.set("attested_seq", static_cast<long long>(attested_seq));
+  o.set("problems", problems_json(problems));
+  o.set("warnings", strings_json(warnings));
+  return o;
+}
+
+core::Json VerifyReport::to_json() const {
+  core::Json o = core::Json::object();
+  o.set("ok", ok);
+  o.set("records_checked", static_cast<long long>(records_checked));
+  o.set("checkpoints_checked", static_cast<long long>(checkpoints_checked));
   core::Json list = core::Json::array();
-  for (const auto& p : problems) {
-    core::Json e = core::Json::object();
-    e.set("seq", static_cast<long long>(p.seq));
-    e.set("record_id", p.record_id);
-    e.set("problem", p.what);
-    list.push_back(std::move(e));
-  }
-  o.set("problems", list);
-  core::Json warn = core::Json::array();
-  for (const auto& w : warnings) warn.push_back(w);
-  o.set("warnings", warn);
+  for (const auto& c : chains) list.push_back(c.to_json());
+  o.set("chains", list);
+  o.set("problems", problems_json(problems));
+  o.set("warnings", strings_json(warnings));
   return o;
 }
 

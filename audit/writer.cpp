@@ -2,7 +2,10 @@
 
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <iostream>
+#include <map>
+#include <set>
 
 #include "audit/envelope.h"
 #include "audit/spool.h"
@@ -15,9 +18,12 @@ AuditWriter::AuditWriter(WriterConfig config) : config_(std::move(config)) {
   if (config_.reviewers.empty()) throw std::runtime_error("audit writer: no reviewer public keys configured");
   if (!config_.signing_key) throw std::runtime_error("audit writer: no checkpoint signing key configured");
   if (config_.spool_path.empty()) throw std::runtime_error("audit writer: spool_path is required");
+  if (std::string why = chain_id_problem(config_.chain); !why.empty()) throw std::runtime_error("audit writer: " + why);
   if (config_.max_batch == 0) config_.max_batch = 1;
   next_connect_ = Clock::now();
+  next_foreign_retry_ = Clock::now();
   last_checkpoint_time_ = Clock::now();
+  stats_.chain = config_.chain;
   learn_head();
   thread_ = std::thread([this] { run(); });
 }
@@ -32,6 +38,11 @@ void AuditWriter::log(const std::string& line) {
   }
 }
 
+void AuditWriter::log_error(const std::string& line) {
+  if (config_.log_error) config_.log_error(line);
+  else log(line);
+}
+
 void AuditWriter::set_error(const std::string& what) {
   std::lock_guard lock(mu_);
   stats_.last_error = what;
@@ -40,19 +51,54 @@ void AuditWriter::set_error(const std::string& what) {
 bool AuditWriter::ensure_db() {
   if (store_) return true;
   if (Clock::now() < next_connect_) return false;
+  bool busy = false;
   try {
-    store_ = std::make_unique<AuditStore>(config_.conninfo);
+    auto store = std::make_unique<AuditStore>(config_.conninfo);
+    if (store->try_lock_chain(config_.chain)) store_ = std::move(store);
+    else busy = true;  // closing `store` ends that session
   } catch (const std::exception& e) {
     next_connect_ = Clock::now() + config_.reconnect_interval;
     set_error(std::string("PostgreSQL unreachable: ") + e.what());
     return false;
   }
+  if (busy) {
+    next_connect_ = Clock::now() + config_.reconnect_interval;
+    std::string what = "audit chain \"" + config_.chain +
+                       "\" is being written by another process (another PostgreSQL session holds the chain's advisory "
+                       "lock): this gateway does not write to the database and keeps its records in the spool until the "
+                       "lock is free. Two running gateways must not share a chain id (a copied state_dir, or the same "
+                       "audit.chain setting)";
+    if (!chain_busy_) log_error(what);
+    chain_busy_ = true;
+    std::lock_guard lock(mu_);
+    stats_.chain_busy = true;
+    stats_.chain_locked = false;
+    stats_.db_connected = false;
+    stats_.last_error = what;
+    return false;
+  }
+  if (chain_busy_) log("obtained the lock on audit chain \"" + config_.chain + "\": writing to PostgreSQL again");
+  chain_busy_ = false;
   std::lock_guard lock(mu_);
+  stats_.chain_busy = false;
+  stats_.chain_locked = true;
   stats_.db_connected = true;
   return true;
 }
 
+void AuditWriter::drop_db(const std::string& why) {
+  store_.reset();  // ends the session, and with it the chain lock
+  next_connect_ = Clock::now() + config_.reconnect_interval;
+  std::lock_guard lock(mu_);
+  stats_.db_connected = false;
+  stats_.chain_locked = false;
+  stats_.last_error = why;
+}
+
 void AuditWriter::learn_head() {
+  head_seq_ = 0;
+  head_hash_ = genesis_hash();
+  bool own_spooled = false;
   try {
     if (!spool_) spool_ = std::make_unique<Spool>(config_.spool_path);
   } catch (const std::exception& e) {
@@ -61,77 +107,196 @@ void AuditWriter::learn_head() {
   if (spool_ && !spool_->empty()) {
     Spool::Contents c = spool_->read_all();
     if (c.torn_tail) log("spool " + config_.spool_path.string() + ": dropped a torn final entry (never reported durable)");
-    if (!c.records.empty()) {
-      head_known_ = true;
-      head_seq_ = c.records.back().seq;
-      head_hash_ = c.records.back().hash;
-      checkpointed_seq_ = head_seq_;
+    for (const auto& r : c.records) {
+      if (r.chain != config_.chain) continue;
+      own_spooled = true;
+      head_seq_ = r.seq;
+      head_hash_ = r.hash;
     }
   }
   if (ensure_db()) {
     try {
       replay_spool();
-      if (!head_known_ || (spool_ && spool_->empty())) {
-        if (auto head = store_->head()) {
+      if (!own_spooled) {
+        if (auto head = store_->head(config_.chain)) {
           head_seq_ = head->first;
           head_hash_ = head->second;
-        } else {
-          head_seq_ = 0;
-          head_hash_ = genesis_hash();
         }
-        head_known_ = true;
-        checkpointed_seq_ = head_seq_;
       }
     } catch (const std::exception& e) {
-      store_.reset();
-      set_error(std::string("PostgreSQL error while reading the chain head: ") + e.what());
+      drop_db(std::string("PostgreSQL error while reading the chain head: ") + e.what());
     }
   }
+  // Without PostgreSQL (or its lock) the chain continues provisionally from the spool's last
+  // record, or from nothing: replay re-links behind the real head.
+  checkpointed_seq_ = head_seq_;
   std::lock_guard lock(mu_);
-  healthy_ = head_known_ && (store_ || spool_);
+  healthy_ = store_ || spool_;
   stats_.healthy = healthy_;
   stats_.last_seq = head_seq_;
   stats_.db_connected = store_ != nullptr;
 }
 
-bool AuditWriter::replay_spool() {
-  if (!spool_ || spool_->empty()) return true;
-  Spool::Contents c = spool_->read_all();
-  constexpr size_t kReplayChunk = 500;
-  for (size_t i = 0; i < c.records.size(); i += kReplayChunk) {
-    size_t end = std::min(c.records.size(), i + kReplayChunk);
-    std::vector<StoredRecord> chunk(c.records.begin() + i, c.records.begin() + end);
-    store_->insert(chunk, end == c.records.size() ? c.checkpoints : std::vector<Checkpoint>{});
+void AuditWriter::link(std::vector<StoredRecord>& records) const {
+  uint64_t seq = head_seq_;
+  std::string prev = head_hash_;
+  for (auto& r : records) {
+    r.chain = config_.chain;
+    r.seq = ++seq;
+    r.prev_hash = prev;
+    r.hash = compute_record_hash(r.seq, r.prev_hash, r.sealed);
+    prev = r.hash;
   }
-  if (c.records.empty() && !c.checkpoints.empty()) store_->insert({}, c.checkpoints);
-  spool_->clear();
-  log("replayed " + std::to_string(c.records.size()) + " spooled records into PostgreSQL");
-  std::lock_guard lock(mu_);
-  stats_.replayed += c.records.size();
-  return true;
 }
 
-bool AuditWriter::persist(const std::vector<StoredRecord>& records, const std::vector<Checkpoint>& checkpoints) {
+uint64_t AuditWriter::replay_chain(const std::string& chain, std::vector<StoredRecord> records,
+                                   std::vector<Checkpoint> checkpoints) {
+  const uint64_t delivered = records.size();
+  // A replay repeated after a crash (or an insert that failed after its commit) finds some
+  // records stored already: those are skipped by id, never stored twice.
+  std::set<std::string> stored;
+  constexpr size_t kIdChunk = 1000;
+  for (size_t i = 0; i < records.size(); i += kIdChunk) {
+    std::vector<std::string> ids;
+    for (size_t k = i; k < std::min(records.size(), i + kIdChunk); ++k) ids.push_back(records[k].sealed.header.record_id);
+    for (auto& id : store_->existing_record_ids(ids)) stored.insert(std::move(id));
+  }
+  std::vector<StoredRecord> fresh;
+  for (auto& r : records) {
+    if (!stored.count(r.sealed.header.record_id)) fresh.push_back(std::move(r));
+  }
+  auto head = store_->head(chain);
+  uint64_t seq = head ? head->first : 0;
+  std::string prev = head ? head->second : genesis_hash();
+  bool relinked = false;
+  for (auto& r : fresh) {
+    if (r.seq != seq + 1 || r.prev_hash != prev) relinked = true;
+    r.seq = ++seq;
+    r.prev_hash = prev;
+    r.hash = compute_record_hash(r.seq, r.prev_hash, r.sealed);
+    prev = r.hash;
+  }
+  if (relinked) {
+    log("spooled records of chain \"" + chain + "\" were re-linked behind seq " +
+        std::to_string(seq - fresh.size()) + ", the chain's head in PostgreSQL");
+    if (!checkpoints.empty()) {
+      log("dropped " + std::to_string(checkpoints.size()) + " spooled checkpoint(s) of chain \"" + chain +
+          "\": the positions they signed changed");
+      checkpoints.clear();
+    }
+  }
+  constexpr size_t kReplayChunk = 500;
+  for (size_t i = 0; i < fresh.size(); i += kReplayChunk) {
+    size_t end = std::min(fresh.size(), i + kReplayChunk);
+    std::vector<StoredRecord> chunk(std::make_move_iterator(fresh.begin() + i), std::make_move_iterator(fresh.begin() + end));
+    store_->insert(chunk, end == fresh.size() ? checkpoints : std::vector<Checkpoint>{});
+  }
+  if (fresh.empty() && !checkpoints.empty()) store_->insert({}, checkpoints);
+  if (chain == config_.chain) {
+    head_seq_ = seq;
+    head_hash_ = prev;
+  }
+  return delivered;
+}
+
+void AuditWriter::replay_spool() {
+  if (!spool_ || spool_->empty()) return;
+  if (spool_foreign_only_ && Clock::now() < next_foreign_retry_) return;
+  Spool::Contents c = spool_->read_all();
+  // Entries by chain, each in spool order; this writer's own chain first, as its new records
+  // must follow them.
+  std::map<std::string, std::pair<std::vector<StoredRecord>, std::vector<Checkpoint>>> by_chain;
+  for (auto& r : c.records) by_chain[r.chain].first.push_back(std::move(r));
+  for (auto& cp : c.checkpoints) by_chain[cp.chain].second.push_back(std::move(cp));
+  std::vector<std::string> order;
+  if (by_chain.count(config_.chain)) order.push_back(config_.chain);
+  for (const auto& [chain, entries] : by_chain) {
+    if (chain != config_.chain) order.push_back(chain);
+  }
+  std::vector<StoredRecord> left_records;
+  std::vector<Checkpoint> left_checkpoints;
+  uint64_t replayed = 0;
+  for (const auto& chain : order) {
+    auto& [records, checkpoints] = by_chain[chain];
+    const bool own = chain == config_.chain;
+    // Records of another chain (spooled before audit.chain changed) go to that chain, under its lock.
+    if (!own && !store_->try_lock_chain(chain)) {
+      log_error("spooled records of audit chain \"" + chain + "\" stay in the spool: another process holds that chain's lock");
+      for (auto& r : records) left_records.push_back(std::move(r));
+      for (auto& cp : checkpoints) left_checkpoints.push_back(std::move(cp));
+      continue;
+    }
+    try {
+      replayed += replay_chain(chain, std::move(records), std::move(checkpoints));
+    } catch (...) {
+      if (!own) {
+        try {
+          store_->unlock_chain(chain);
+        } catch (const std::exception&) {
+        }
+      }
+      throw;
+    }
+    if (!own) store_->unlock_chain(chain);
+  }
+  if (left_records.empty() && left_checkpoints.empty()) {
+    spool_->clear();
+    spool_foreign_only_ = false;
+  } else {
+    spool_->replace(left_records, left_checkpoints);
+    spool_foreign_only_ = true;
+    next_foreign_retry_ = Clock::now() + std::max(config_.reconnect_interval, std::chrono::milliseconds(5000));
+  }
+  if (replayed > 0) log("replayed " + std::to_string(replayed) + " spooled records into PostgreSQL");
+  std::lock_guard lock(mu_);
+  stats_.replayed += replayed;
+  stats_.last_seq = head_seq_;
+}
+
+void AuditWriter::after_checkpoint(const Checkpoint& cp) {
+  checkpointed_seq_ = cp.seq;
+  last_checkpoint_time_ = Clock::now();
+  if (!config_.checkpoint_file.empty()) {
+    try {
+      append_checkpoint_file(config_.checkpoint_file, cp);
+    } catch (const std::exception& e) {
+      log(e.what());
+    }
+  }
+  std::lock_guard lock(mu_);
+  stats_.checkpoints += 1;
+}
+
+bool AuditWriter::store_records(std::vector<StoredRecord>& records) {
   if (ensure_db()) {
     try {
       replay_spool();
+      link(records);
+      std::vector<Checkpoint> checkpoints;
+      const StoredRecord& last = records.back();
+      if (last.seq - checkpointed_seq_ >= config_.checkpoint_every_records) {
+        checkpoints.push_back(sign_checkpoint(config_.chain, last.seq, last.hash, "periodic", *config_.signing_key));
+      }
       store_->insert(records, checkpoints);
+      head_seq_ = last.seq;
+      head_hash_ = last.hash;
+      for (const auto& cp : checkpoints) after_checkpoint(cp);
       std::lock_guard lock(mu_);
       stats_.stored_in_db += records.size();
       return true;
     } catch (const std::exception& e) {
-      store_.reset();
-      next_connect_ = Clock::now() + config_.reconnect_interval;
       std::string what = std::string("PostgreSQL write failed, using the spool: ") + e.what();
       log(what);
-      std::lock_guard lock(mu_);
-      stats_.db_connected = false;
-      stats_.last_error = what;
+      drop_db(what);
     }
   }
   try {
     if (!spool_) spool_ = std::make_unique<Spool>(config_.spool_path);
-    spool_->append(records, checkpoints);
+    link(records);  // provisional: replay re-links behind the chain's head in PostgreSQL if it moved
+    spool_->append(records, {});
+    spool_foreign_only_ = false;
+    head_seq_ = records.back().seq;
+    head_hash_ = records.back().hash;
     std::lock_guard lock(mu_);
     stats_.spooled += records.size();
     return true;
@@ -145,50 +310,14 @@ bool AuditWriter::persist(const std::vector<StoredRecord>& records, const std::v
 
 void AuditWriter::write_batch(std::vector<Pending>& batch) {
   std::exception_ptr failure;
-  if (!head_known_) {
-    learn_head();
-  }
-  if (!head_known_) {
-    failure = std::make_exception_ptr(AuditUnavailable("audit chain head unknown: PostgreSQL unreachable"));
+  std::vector<StoredRecord> records(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) records[i].sealed = std::move(batch[i].sealed);
+  if (store_records(records)) {
+    std::lock_guard lock(mu_);
+    stats_.last_seq = head_seq_;
+    healthy_ = true;
   } else {
-    std::vector<StoredRecord> records;
-    records.reserve(batch.size());
-    uint64_t seq = head_seq_;
-    std::string prev = head_hash_;
-    for (auto& p : batch) {
-      StoredRecord r;
-      r.seq = ++seq;
-      r.sealed = std::move(p.sealed);
-      r.prev_hash = prev;
-      r.hash = compute_record_hash(r.seq, r.prev_hash, r.sealed);
-      prev = r.hash;
-      records.push_back(std::move(r));
-    }
-    std::vector<Checkpoint> checkpoints;
-    if (seq - checkpointed_seq_ >= config_.checkpoint_every_records) {
-      checkpoints.push_back(sign_checkpoint(seq, prev, "periodic", *config_.signing_key));
-    }
-    if (persist(records, checkpoints)) {
-      head_seq_ = seq;
-      head_hash_ = prev;
-      for (const auto& cp : checkpoints) {
-        checkpointed_seq_ = cp.seq;
-        last_checkpoint_time_ = Clock::now();
-        if (!config_.checkpoint_file.empty()) {
-          try {
-            append_checkpoint_file(config_.checkpoint_file, cp);
-          } catch (const std::exception& e) {
-            log(e.what());
-          }
-        }
-      }
-      std::lock_guard lock(mu_);
-      stats_.checkpoints += checkpoints.size();
-      stats_.last_seq = head_seq_;
-      healthy_ = true;
-    } else {
-      failure = std::make_exception_ptr(AuditUnavailable("audit storage unavailable (PostgreSQL and spool both failed)"));
-    }
+    failure = std::make_exception_ptr(AuditUnavailable("audit storage unavailable (PostgreSQL and spool both failed)"));
   }
   bool dropped = failure && config_.fail_open;
   {
@@ -210,21 +339,19 @@ void AuditWriter::write_batch(std::vector<Pending>& batch) {
 }
 
 void AuditWriter::maybe_checkpoint(const char* kind, bool force) {
-  if (!head_known_ || head_seq_ == checkpointed_seq_ || head_seq_ == 0) return;
+  if (head_seq_ == checkpointed_seq_ || head_seq_ == 0) return;
   if (!force && Clock::now() - last_checkpoint_time_ < config_.checkpoint_interval) return;
-  Checkpoint cp = sign_checkpoint(head_seq_, head_hash_, kind, *config_.signing_key);
-  if (!persist({}, {cp})) return;
-  checkpointed_seq_ = cp.seq;
-  last_checkpoint_time_ = Clock::now();
-  if (!config_.checkpoint_file.empty()) {
-    try {
-      append_checkpoint_file(config_.checkpoint_file, cp);
-    } catch (const std::exception& e) {
-      log(e.what());
-    }
+  // Only positions stored in PostgreSQL under the chain lock are final (spooled ones may be
+  // re-linked at replay), so a checkpoint waits until the spool is replayed.
+  if (!ensure_db()) return;
+  try {
+    replay_spool();
+    Checkpoint cp = sign_checkpoint(config_.chain, head_seq_, head_hash_, kind, *config_.signing_key);
+    store_->insert({}, {cp});
+    after_checkpoint(cp);
+  } catch (const std::exception& e) {
+    drop_db(std::string("PostgreSQL write failed while storing a checkpoint: ") + e.what());
   }
-  std::lock_guard lock(mu_);
-  stats_.checkpoints += 1;
 }
 
 void AuditWriter::probe_health() {
@@ -232,15 +359,13 @@ void AuditWriter::probe_health() {
   bool ok = false;
   if (ensure_db()) {
     try {
-      if (!head_known_) learn_head();
       replay_spool();
-      ok = head_known_;
+      ok = true;
     } catch (const std::exception& e) {
-      store_.reset();
-      next_connect_ = Clock::now() + config_.reconnect_interval;
-      set_error(e.what());
+      drop_db(e.what());
     }
-  } else if (head_known_) {
+  }
+  if (!ok) {
     try {
       if (!spool_) spool_ = std::make_unique<Spool>(config_.spool_path);
       struct statvfs vfs {};
@@ -254,6 +379,7 @@ void AuditWriter::probe_health() {
   if (ok && !healthy_) log("audit storage available again");
   healthy_ = ok;
   stats_.healthy = ok;
+  stats_.last_seq = head_seq_;
   stats_.db_connected = store_ != nullptr;
 }
 
@@ -284,12 +410,18 @@ void AuditWriter::run() {
     maybe_checkpoint("periodic", false);
     if (closing) {
       maybe_checkpoint("shutdown", true);
+      // Release the chain lock now, not when the writer object is destroyed.
+      store_.reset();
+      std::lock_guard lock(mu_);
+      stats_.db_connected = false;
+      stats_.chain_locked = false;
       return;
     }
   }
 }
 
 void AuditWriter::submit(AuditRecord record, DurableCallback on_durable) {
+  record.header.chain = config_.chain;  // hashed and authenticated with the payload: a record cannot change chains
   SealedRecord sealed = seal_record(std::move(record), config_.reviewers);
   std::unique_lock lock(mu_);
   std::string refusal;
@@ -314,12 +446,7 @@ void AuditWriter::submit(AuditRecord record, DurableCallback on_durable) {
 std::future<void> AuditWriter::submit(AuditRecord record) {
   auto promise = std::make_shared<std::promise<void>>();
   std::future<void> future = promise->get_future();
-  bool lagging_ok = false;
-  if (config_.durability == Durability::kBoundedLag) {
-    std::lock_guard lock(mu_);
-    lagging_ok = enqueued_ - finished_ < config_.max_lag_records;
-  }
-  if (lagging_ok) {
+  if (may_lag()) {
     submit(std::move(record), [this](std::exception_ptr e) {
       if (e) log("a record submitted in bounded-lag mode could not be stored");
     });
@@ -331,6 +458,12 @@ std::future<void> AuditWriter::submit(AuditRecord record) {
     else promise->set_value();
   });
   return future;
+}
+
+bool AuditWriter::may_lag() const {
+  if (config_.durability != Durability::kBoundedLag) return false;
+  std::lock_guard lock(mu_);
+  return enqueued_ - finished_ < config_.max_lag_records;
 }
 
 bool AuditWriter::healthy() const {

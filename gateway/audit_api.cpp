@@ -164,6 +164,30 @@ void require_audit_log(const audit::AuditWriter& writer) {
   }
 }
 
+std::optional<std::string> chain_param(const Params& p) {
+  auto chain = text_param(p, "chain");
+  if (chain) {
+    if (std::string why = audit::chain_id_problem(*chain); !why.empty()) throw ApiError::bad_request("chain: " + why, "chain");
+  }
+  return chain;
+}
+
+// Checkpoint page cursor: "<seq>.<chain>" (checkpoints are listed in (chain, seq, kind) order).
+std::string format_checkpoint_cursor(const audit::Checkpoint& cp) { return std::to_string(cp.seq) + "." + cp.chain; }
+
+audit::CheckpointCursor parse_checkpoint_cursor(const std::string& text) {
+  size_t dot = text.find('.');
+  std::string digits = text.substr(0, dot);
+  bool ok = dot != std::string::npos && !digits.empty() && digits.size() <= 19 &&
+            std::all_of(digits.begin(), digits.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) &&
+            audit::chain_id_problem(text.substr(dot + 1)).empty();
+  if (!ok) {
+    throw ApiError::bad_request("after: invalid cursor \"" + text + "\" (pass the next_after value of the previous page)",
+                                "after");
+  }
+  return {text.substr(dot + 1), static_cast<uint64_t>(std::stoull(digits))};
+}
+
 bool is_record_id(std::string_view id) {
   return id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
@@ -272,13 +296,20 @@ HttpResponse AuditApi::route(const HttpRequest& request, std::string_view rest, 
 }
 
 HttpResponse AuditApi::records(const HttpRequest& request, Access& access) {
-  Params p = parse_query(request, {"limit", "after_seq", "from", "to", "key_id", "team", "decision", "entity_type",
+  Params p = parse_query(request, {"limit", "after", "chain", "from", "to", "key_id", "team", "decision", "entity_type",
                                    "policy_name", "policy_version", "kind"});
   access.details.set("filters", params_json(p));
   audit::SearchQuery q;
   q.include_sealed = true;
   q.limit = static_cast<size_t>(int_param(p, "limit", 1, kMaxLimit).value_or(kDefaultLimit));
-  q.after_seq = static_cast<uint64_t>(int_param(p, "after_seq", 0, std::numeric_limits<int64_t>::max()).value_or(0));
+  if (auto after = text_param(p, "after")) {
+    try {
+      q.after = audit::parse_record_cursor(*after);
+    } catch (const std::exception& e) {
+      throw ApiError::bad_request(std::string("after: ") + e.what(), "after");
+    }
+  }
+  q.chain = chain_param(p);
   q.from_us = time_param(p, "from");
   q.to_us = time_param(p, "to");
   if (q.from_us && q.to_us && *q.to_us <= *q.from_us) {
@@ -301,17 +332,17 @@ HttpResponse AuditApi::records(const HttpRequest& request, Access& access) {
   give_back(std::move(reader));
 
   const Json& list = result.at("records");
-  const Json& next = result.at("next_after_seq");
+  const Json& next = result.at("next_after");
   Json out = Json::object();
   out.set("object", "list");
   out.set("data", list);
   out.set("has_more", !next.is_null());
-  out.set("next_after_seq", next);
+  out.set("next_after", next);
   Json seen = Json::object();
   seen.set("count", static_cast<long long>(list.size()));
   if (list.size() > 0) {
-    seen.set("first_seq", list[0].at("seq"));
-    seen.set("last_seq", list[list.size() - 1].at("seq"));
+    seen.set("first", list[0].at("chain").as_string() + "/" + list[0].at("seq").dump());
+    seen.set("last", list[list.size() - 1].at("chain").as_string() + "/" + list[list.size() - 1].at("seq").dump());
   }
   access.details.set("returned", seen);
   return json_response(out);
@@ -332,8 +363,9 @@ HttpResponse AuditApi::record(const HttpRequest& request, const std::string& id,
 }
 
 HttpResponse AuditApi::verify(const HttpRequest& request, Access& access) {
-  Params p = parse_query(request, {"strict"});
+  Params p = parse_query(request, {"strict", "chain"});
   bool strict = bool_param(p, "strict").value_or(false);
+  std::optional<std::string> chain = chain_param(p);
   if (request.method == "POST" && !request.body.empty()) {
     Json body;
     try {
@@ -353,10 +385,12 @@ HttpResponse AuditApi::verify(const HttpRequest& request, Access& access) {
     }
   }
   access.details.set("strict", strict);
+  if (chain) access.details.set("chain", *chain);
 
   audit::VerifyOptions options;
   options.trusted_signing_keys = options_.trusted_signing_keys;
   options.strict = strict;
+  options.chain = chain;
   std::vector<std::string> file_warnings;
   // Read the export before the store: every checkpoint in it was committed before it was
   // appended, so a record the file vouches for is already in the table we read next.
@@ -395,33 +429,37 @@ HttpResponse AuditApi::verify(const HttpRequest& request, Access& access) {
   Json summary = Json::object();
   summary.set("result", ok ? "pass" : "fail");
   summary.set("records_checked", report.at("records_checked"));
+  summary.set("chains", static_cast<long long>(report.at("chains").size()));
   summary.set("first_problem", first_problem.is_null() ? Json() : first_problem.at("problem"));
   access.details.set("verify", summary);
   return json_response(out);
 }
 
 HttpResponse AuditApi::checkpoints(const HttpRequest& request, Access& access) {
-  Params p = parse_query(request, {"after_seq", "limit"});
+  Params p = parse_query(request, {"after", "limit", "chain"});
   access.details.set("filters", params_json(p));
   size_t limit = static_cast<size_t>(int_param(p, "limit", 1, kMaxLimit).value_or(kDefaultLimit));
-  uint64_t after = static_cast<uint64_t>(int_param(p, "after_seq", 0, std::numeric_limits<int64_t>::max()).value_or(0));
+  audit::CheckpointCursor after;
+  if (auto cursor = text_param(p, "after")) after = parse_checkpoint_cursor(*cursor);
+  std::optional<std::string> chain = chain_param(p);
 
-  // Up to three checkpoints share a seq (periodic, shutdown, prune) and the cursor is a seq,
-  // so a page never ends inside a seq.
+  // Up to three checkpoints share a (chain, seq) (periodic, shutdown, prune) and the cursor
+  // is a (chain, seq), so a page never ends inside one.
   constexpr size_t kKindsPerSeq = 3;
   require_audit_log(writer_);
   auto reader = take_reader();
-  std::vector<audit::Checkpoint> fetched = reader->store().checkpoints(after, limit + kKindsPerSeq);
+  std::vector<audit::Checkpoint> fetched = reader->store().checkpoints(chain, after, limit + kKindsPerSeq);
   give_back(std::move(reader));
+  auto same_position = [&](size_t a, size_t b) { return fetched[a].chain == fetched[b].chain && fetched[a].seq == fetched[b].seq; };
   size_t take = std::min(limit, fetched.size());
   if (take < fetched.size()) {
-    const uint64_t cut_seq = fetched[take].seq;
     size_t trimmed = take;
-    while (trimmed > 0 && fetched[trimmed - 1].seq == cut_seq) --trimmed;
+    while (trimmed > 0 && same_position(trimmed - 1, take)) --trimmed;
     if (trimmed > 0) {
       take = trimmed;
     } else {
-      while (take < fetched.size() && fetched[take].seq == cut_seq) ++take;
+      const size_t cut = take;
+      while (take < fetched.size() && same_position(take, cut)) ++take;
     }
   }
   const bool more = take < fetched.size();
@@ -431,7 +469,7 @@ HttpResponse AuditApi::checkpoints(const HttpRequest& request, Access& access) {
   out.set("object", "list");
   out.set("data", list);
   out.set("has_more", more);
-  out.set("next_after_seq", more ? Json(static_cast<long long>(fetched[take - 1].seq)) : Json());
+  out.set("next_after", more ? Json(format_checkpoint_cursor(fetched[take - 1])) : Json());
   access.details.set("returned", static_cast<long long>(take));
   return json_response(out);
 }

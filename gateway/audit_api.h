@@ -1,9 +1,10 @@
 // The compliance reviewers' HTTP API, /audit/v1/...:
 //
-//   GET       records           paged, filtered metadata plus the sealed envelope (base64)
+//   GET       records           paged (cursor `after` in (time, chain, seq) order), filtered
+//                               metadata plus the sealed envelope (base64); `chain` filter
 //   GET       records/{id}      one record
-//   GET|POST  verify            re-hashes the chain, checks every checkpoint
-//   GET       checkpoints       signed checkpoints, paged
+//   GET|POST  verify            re-hashes every chain (or `chain`), checks every checkpoint; per-chain report
+//   GET       checkpoints       signed checkpoints in (chain, seq) order, paged; `chain` filter
 //
 // The router authenticates the auditor and passes the rest of the path. Every access is
 // itself an audit record (kind audit_access; the filters go into the encrypted payload),

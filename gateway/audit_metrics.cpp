@@ -33,7 +33,11 @@ void register_audit_metrics(Metrics& m) {
   m.add_gauge("warden_audit_queue_depth", "Audit records waiting for the writer thread.");
   m.add_gauge("warden_audit_healthy", "1 while the audit log can take records (PostgreSQL or spool), else 0: requests get 503.");
   m.add_gauge("warden_audit_db_connected", "1 while the audit writer is connected to PostgreSQL, else 0.");
-  m.add_gauge("warden_audit_last_seq", "Sequence number of the last durable audit record.");
+  m.add_gauge("warden_audit_last_seq", "Sequence number of the last durable audit record in this gateway's chain.");
+  m.add_gauge("warden_audit_chain_locked",
+              "1 while this gateway holds its audit chain's PostgreSQL advisory lock and writes to the database, else 0.");
+  m.add_gauge("warden_audit_chain_busy",
+              "1 while another process holds this gateway's audit chain lock (same chain id twice): records go to the spool.");
   m.add_counter("warden_audit_api_requests_total", "/audit/v1 requests by action and HTTP status.");
 }
 
@@ -43,6 +47,8 @@ void update_audit_metrics(Metrics& m, const audit::WriterStats& s) {
   m.set("warden_audit_healthy", {}, s.healthy ? 1.0 : 0.0);
   m.set("warden_audit_db_connected", {}, s.db_connected ? 1.0 : 0.0);
   m.set("warden_audit_last_seq", {}, static_cast<double>(s.last_seq));
+  m.set("warden_audit_chain_locked", {{"chain", s.chain}}, s.chain_locked ? 1.0 : 0.0);
+  m.set("warden_audit_chain_busy", {{"chain", s.chain}}, s.chain_busy ? 1.0 : 0.0);
 }
 
 }  // namespace warden::gateway

@@ -1,6 +1,9 @@
 #include "gateway/audit_setup.h"
 
+#include <sodium.h>
 #include <sys/stat.h>
+
+#include <pqxx/pqxx>
 
 #include <algorithm>
 #include <cctype>
@@ -8,6 +11,10 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+
+#include "audit/checkpoint.h"
+#include "audit/record.h"
+#include "audit/spool.h"
 
 extern char** environ;
 
@@ -52,6 +59,10 @@ const std::vector<AuditSetting>& table() {
       {"queue_capacity", Kind::kInt, 1, 10000000, "Records waiting for the writer thread; beyond this requests get 503."},
       {"max_batch", Kind::kInt, 1, 100000, "Most records in one group commit."},
       {"reconnect_interval_ms", Kind::kInt, 10, 600000, "Time between attempts to reach PostgreSQL again."},
+      {"chain", Kind::kString, 0, 0,
+       "This gateway's audit chain id (letters, digits, `.`, `_`, `-`; at most 64). Empty: the id in "
+       "state_dir/audit/chain-id, created on first start (`main` for a gateway that wrote records before chains "
+       "existed, else `gw-` + 12 random hex characters). Gateways sharing a database need different ids."},
   };
   return settings;
 }
@@ -339,6 +350,7 @@ AuditSettings parse_audit_settings(const core::Config& config, const std::map<st
   s.demo_reviewer_prefix = state_dir / "secrets" / "demo-reviewer";
   s.spool_path = state_dir / "audit" / "spool";
   s.checkpoint_file = state_dir / "audit" / "checkpoints.jsonl";
+  s.chain_id_file = state_dir / "audit" / "chain-id";
 
   std::string reviewers_at = "audit.reviewers", previous_at = "audit.previous_signing_keys";
   for (const auto& setting : table()) {
@@ -380,6 +392,12 @@ AuditSettings parse_audit_settings(const core::Config& config, const std::map<st
       s.queue_capacity = static_cast<size_t>(v.as_int());
     } else if (name == "max_batch") {
       s.max_batch = static_cast<size_t>(v.as_int());
+    } else if (name == "chain") {
+      if (std::string why = audit::chain_id_problem(v.as_string()); !why.empty() && !v.as_string().empty()) {
+        problems.push_back(where + ": " + why);
+      } else {
+        s.chain = v.as_string();
+      }
     } else if (name == "reconnect_interval_ms") {
       s.reconnect_interval = std::chrono::milliseconds(v.as_int());
     }
@@ -412,6 +430,93 @@ AuditSettings load_audit_settings(const core::Config& config, const AuditLogFn& 
   return settings;
 }
 
+namespace {
+
+// Why this state_dir already wrote chain "main" (before chains existed), or "" when it did not.
+std::string legacy_main_evidence(const AuditSettings& s, const std::string& conninfo, const AuditLogFn& log) {
+  std::error_code ec;
+  if (fs::exists(s.spool_path, ec) && fs::file_size(s.spool_path, ec) > 8) {
+    try {
+      audit::Spool spool(s.spool_path);
+      for (const auto& r : spool.read_all().records) {
+        if (r.chain == audit::kLegacyChain) return "its spool " + s.spool_path.string() + " holds chain-main records";
+      }
+    } catch (const std::exception& e) {
+      log(core::LogLevel::kWarn, std::string("audit chain id: cannot read the spool: ") + e.what());
+    }
+  }
+  if (!s.checkpoint_file.empty() && fs::exists(s.checkpoint_file, ec)) {
+    try {
+      for (const auto& cp : audit::read_checkpoint_file(s.checkpoint_file)) {
+        if (cp.chain == audit::kLegacyChain) {
+          return "its checkpoint export " + s.checkpoint_file.string() + " holds chain-main checkpoints";
+        }
+      }
+    } catch (const std::exception& e) {
+      log(core::LogLevel::kWarn, std::string("audit chain id: cannot read the checkpoint export: ") + e.what());
+    }
+  }
+  if (s.signing_key) {
+    const std::string key_id = s.signing_key->public_key().key_id;
+    pqxx::connection c{conninfo};
+    pqxx::read_transaction tx{c};
+    auto rows = tx.exec_params(
+        "SELECT 1 FROM audit_checkpoints WHERE chain = $1 AND signing_key_id = $2 AND kind <> 'prune' LIMIT 1",
+        std::string(audit::kLegacyChain), key_id);
+    if (!rows.empty()) return "the database holds chain-main checkpoints signed with its signing key " + key_id;
+  }
+  return "";
+}
+
+std::string read_chain_id_file(const fs::path& file) {
+  std::ifstream in(file);
+  std::string id;
+  if (!in || !std::getline(in, id)) throw core::ConfigError("audit chain id file " + file.string() + ": cannot read it");
+  while (!id.empty() && std::isspace(static_cast<unsigned char>(id.back()))) id.pop_back();
+  if (std::string why = audit::chain_id_problem(id); !why.empty()) {
+    throw core::ConfigError("audit chain id file " + file.string() + ": " + why +
+                            " (fix or delete the file, or set audit.chain)");
+  }
+  return id;
+}
+
+}  // namespace
+
+std::string resolve_audit_chain(const AuditSettings& s, const std::string& conninfo, const AuditLogFn& log_fn) {
+  const AuditLogFn log = log_fn ? log_fn : AuditLogFn(default_log);
+  if (!s.chain.empty()) return s.chain;
+  if (s.chain_id_file.empty()) throw std::logic_error("resolve_audit_chain: no audit.chain and no chain id file");
+  std::error_code ec;
+  if (fs::exists(s.chain_id_file, ec)) return read_chain_id_file(s.chain_id_file);
+
+  std::string evidence = legacy_main_evidence(s, conninfo, log);
+  std::string chain;
+  if (!evidence.empty()) {
+    chain = audit::kLegacyChain;
+  } else {
+    unsigned char random[6];
+    randombytes_buf(random, sizeof random);
+    chain = "gw-" + audit::to_hex(std::string_view(reinterpret_cast<char*>(random), sizeof random));
+  }
+  const fs::path tmp = s.chain_id_file.string() + ".tmp";
+  try {
+    fs::create_directories(s.chain_id_file.parent_path());
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << chain << "\n";
+      out.flush();
+      if (!out) throw std::runtime_error("write failed");
+    }
+    fs::rename(tmp, s.chain_id_file);
+  } catch (const std::exception& e) {
+    throw core::ConfigError("audit chain id file " + s.chain_id_file.string() + ": cannot create it: " + e.what());
+  }
+  log(core::LogLevel::kInfo, "audit chain id \"" + chain + "\" stored in " + s.chain_id_file.string() +
+                                 (evidence.empty() ? std::string(" (new chain)")
+                                                   : " (continues chain main: " + evidence + ")"));
+  return chain;
+}
+
 std::unique_ptr<audit::AuditWriter> make_audit_writer(const AuditSettings& s, const std::string& conninfo,
                                                       const AuditLogFn& log_fn) {
   if (!s.signing_key) throw std::logic_error("make_audit_writer: provision_audit_keys was not called");
@@ -427,6 +532,7 @@ std::unique_ptr<audit::AuditWriter> make_audit_writer(const AuditSettings& s, co
 
   audit::WriterConfig c;
   c.conninfo = conninfo;
+  c.chain = resolve_audit_chain(s, conninfo, log);
   c.reviewers = s.reviewers;
   c.signing_key = s.signing_key;
   c.spool_path = s.spool_path;
@@ -440,6 +546,7 @@ std::unique_ptr<audit::AuditWriter> make_audit_writer(const AuditSettings& s, co
   c.max_lag_records = s.max_lag_records;
   c.fail_open = s.fail_open;
   c.log = [log](const std::string& line) { log(core::LogLevel::kWarn, "audit writer: " + line); };
+  c.log_error = [log](const std::string& line) { log(core::LogLevel::kError, "audit writer: " + line); };
   auto writer = std::make_unique<audit::AuditWriter>(std::move(c));
   if (s.fail_open) {
     log(core::LogLevel::kWarn, "audit.fail_open is true: when neither PostgreSQL nor the spool can take audit records, "

@@ -27,6 +27,11 @@ namespace warden::gateway {
 using AuditLogFn = std::function<void(core::LogLevel level, const std::string& message)>;
 
 struct AuditSettings {
+  // This gateway's audit chain (audit.chain). Empty: the id stored in chain_id_file, which
+  // resolve_audit_chain creates on first start.
+  std::string chain;
+  std::filesystem::path chain_id_file;  // state_dir/audit/chain-id
+
   // Reviewer public key files as configured (empty: demo mode, see demo_reviewer).
   std::vector<std::filesystem::path> reviewer_files;
   // Loaded reviewer public keys: the configured ones, or the demo key after provisioning.
@@ -68,8 +73,17 @@ void provision_audit_keys(AuditSettings& settings, const AuditLogFn& log = nullp
 // parse_audit_settings with the process environment, then provision_audit_keys.
 AuditSettings load_audit_settings(const core::Config& config, const AuditLogFn& log = nullptr);
 
-// Builds and starts the writer (creates the spool and checkpoint-file folders). The writer's
-// own log lines (spool use, replays, failures) go to `log` as warnings.
+// The chain this gateway writes: audit.chain when set; else the id in chain_id_file; else a
+// new id, stored there: "main" when this state_dir already wrote chain "main" before chains
+// existed (its spool or checkpoint export holds chain-"main" entries, or the database holds
+// chain-"main" checkpoints signed with this gateway's signing key), so an upgraded gateway
+// continues its chain; otherwise "gw-" + 12 random hex characters. Throws core::ConfigError
+// naming the file when it holds no valid chain id.
+std::string resolve_audit_chain(const AuditSettings& settings, const std::string& conninfo, const AuditLogFn& log = nullptr);
+
+// Builds and starts the writer for resolve_audit_chain's chain (creates the spool and
+// checkpoint-file folders). The writer's own log lines (spool use, replays) go to `log` as
+// warnings, its serious ones (chain locked by another process) as errors.
 std::unique_ptr<audit::AuditWriter> make_audit_writer(const AuditSettings& settings, const std::string& conninfo,
                                                       const AuditLogFn& log = nullptr);
 

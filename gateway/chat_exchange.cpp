@@ -128,12 +128,26 @@ policy::TokenCounter backend_token_counter(ChatBackend* backend) {
 bool AuditTrail::available() const { return writer_ && (writer_->healthy() || writer_->fail_open()); }
 
 void AuditTrail::record(audit::AuditRecord record, std::function<void(bool)> then) const {
+  submit(std::move(record), std::move(then), true);
+}
+
+void AuditTrail::submit(audit::AuditRecord record, std::function<void(bool)> then, bool allow_lag) const {
   if (!writer_) {
     then(false);
     return;
   }
   Metrics* metrics = metrics_;
   try {
+    if (allow_lag && writer_->may_lag()) {
+      // The writer logs a record it cannot store; the response does not wait for it.
+      writer_->submit(std::move(record), [metrics](std::exception_ptr error) {
+        if (!error) return;
+        core::log_error("a request's audit record could not be stored after its response (bounded_lag)");
+        if (metrics) metrics->increment("warden_audit_unavailable_total");
+      });
+      then(true);
+      return;
+    }
     writer_->submit(std::move(record), [then, metrics](std::exception_ptr error) {
       if (error && metrics) metrics->increment("warden_audit_unavailable_total");
       then(!error);
@@ -148,7 +162,7 @@ void AuditTrail::record(audit::AuditRecord record, std::function<void(bool)> the
 bool AuditTrail::record_and_wait(audit::AuditRecord record) const {
   auto done = std::make_shared<std::promise<bool>>();
   auto result = done->get_future();
-  this->record(std::move(record), [done](bool durable) { done->set_value(durable); });
+  submit(std::move(record), [done](bool durable) { done->set_value(durable); }, false);
   return result.get();
 }
 

@@ -35,12 +35,18 @@ class AuditTrail {
   AuditTrail(audit::AuditWriter* writer, Metrics* metrics) : writer_(writer), metrics_(metrics) {}
   // False when new requests must be refused (503): no writer, or the writer is unhealthy.
   bool available() const;
+  // A request's record: `then(true)` once it is durable, or at once when the writer allows
+  // bounded lag (audit.durability: bounded_lag) and the bound holds; `then(false)` when it
+  // cannot be stored.
   void record(audit::AuditRecord record, std::function<void(bool durable)> then) const;
-  // Blocks until durable; for admin and audit-access paths. Returns false when it failed.
+  // Blocks until durable, whatever the durability mode; for admin and audit-access paths.
+  // Returns false when it failed.
   bool record_and_wait(audit::AuditRecord record) const;
   audit::AuditWriter* writer() const { return writer_; }
 
  private:
+  void submit(audit::AuditRecord record, std::function<void(bool)> then, bool allow_lag) const;
+
   audit::AuditWriter* writer_;
   Metrics* metrics_;
 };

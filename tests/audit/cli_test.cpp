@@ -71,6 +71,20 @@ TEST_CASE("audit CLI: keygen, search, show, export, verify, prune", "[audit][cli
   CHECK_THAT(text.out, Catch::Contains("\"seq\":5"));
   Run ranged = audit({"search", "--db", db, "--from", "2026-01-03", "--to", "2026-01-05"});
   CHECK(lines(ranged.out) == 2);
+  // Every record names its chain (the writer's default here: main); --chain filters by it.
+  CHECK_THAT(search.out, Catch::Contains("\"chain\":\"main\",\"seq\":3,"));
+  CHECK(lines(audit({"search", "--db", db, "--chain", "main"}).out) == 12);
+  CHECK(audit({"search", "--db", db, "--chain", "gw-elsewhere"}).out.empty());
+  Run bad_chain = audit({"search", "--db", db, "--chain", "no/slashes"});
+  CHECK(bad_chain.code == 2);
+  CHECK_THAT(bad_chain.err, Catch::Contains("--chain: chain id \"no/slashes\" may only contain"));
+  // Pages follow the cursor printed with "more".
+  Run first_page = audit({"search", "--db", db, "--limit", "5"});
+  REQUIRE(lines(first_page.out) == 6);
+  std::string more = first_page.out.substr(first_page.out.rfind("{\"more\""));
+  std::string cursor = warden::core::Json::parse(more).at("next_after").as_string();
+  Run second_page = audit({"search", "--db", db, "--limit", "5", "--after", cursor});
+  CHECK_THAT(second_page.out, Catch::StartsWith("{\"chain\":\"main\",\"seq\":6,"));
 
   std::string id = warden::core::Json::parse(text.out.substr(0, text.out.find('\n'))).at("record_id").as_string();
   Run show = audit({"show", id, "--db", db, "--key", p + "/reviewer.key", "--passphrase-env", "WARDEN_TEST_PASSPHRASE"});
@@ -85,7 +99,7 @@ TEST_CASE("audit CLI: keygen, search, show, export, verify, prune", "[audit][cli
   std::ifstream csv_in(p + "/export.csv");
   std::string csv_text((std::istreambuf_iterator<char>(csv_in)), {});
   CHECK(lines(csv_text) == 13);
-  CHECK(csv_text.rfind("seq,record_id,time,", 0) == 0);
+  CHECK(csv_text.rfind("chain,seq,record_id,time,", 0) == 0);
   CHECK(csv_text.find("person") == std::string::npos);  // no payload without a key
   Run jsonl = audit({"export", "--db", db, "--format", "jsonl", "--key", p + "/reviewer.key", "--passphrase-env",
                      "WARDEN_TEST_PASSPHRASE"});
@@ -98,6 +112,16 @@ TEST_CASE("audit CLI: keygen, search, show, export, verify, prune", "[audit][cli
   INFO(verify.out << verify.err);
   CHECK(verify.code == 0);
   CHECK(verify.out.rfind("PASS", 0) == 0);
+  CHECK_THAT(verify.out, Catch::Contains("chain main: pass, 12 records (seq 1..12)"));
+  Run one_chain = audit({"verify", "--db", db, "--signing-pub", p + "/gateway.pub", "--chain", "main", "--json"});
+  CHECK(one_chain.code == 0);
+  CHECK(warden::core::Json::parse(one_chain.out).at("chains").size() == 1);
+  Run exported_cps = audit({"export-checkpoints", "--db", db, "--out", p + "/cps.jsonl", "--chain", "main"});
+  CHECK(exported_cps.code == 0);
+  std::ifstream cps_in(p + "/cps.jsonl");
+  std::string first_cp;
+  REQUIRE(std::getline(cps_in, first_cp));
+  CHECK(first_cp.rfind("{\"chain\":\"main\",\"seq\":5,", 0) == 0);
   CHECK(audit({"verify", "--db", db}).code == 2);  // no trusted key given
 
   // Prune the first week; the chain stays verifiable through the signed prune marker.
@@ -118,7 +142,7 @@ TEST_CASE("audit CLI: keygen, search, show, export, verify, prune", "[audit][cli
   }
   Run failed = audit({"verify", "--db", db, "--signing-pub", p + "/gateway.pub"});
   CHECK(failed.code == 1);
-  CHECK_THAT(failed.out, Catch::Contains("first problem: records seq 9..9 are missing"));
+  CHECK_THAT(failed.out, Catch::Contains("first problem: chain main, seq 9: records seq 9..9 are missing"));
 
   CHECK(audit({"bogus"}).code == 2);
   CHECK(audit({"search", "--nope", "1"}).code == 2);

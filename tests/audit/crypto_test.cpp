@@ -112,7 +112,7 @@ TEST_CASE("checkpoint signatures: trusted, untrusted and forged", "[audit][crypt
   auto gateway = generate_signing_key();
   auto other = generate_signing_key();
   std::string head(32, 'h');
-  Checkpoint cp = sign_checkpoint(42, head, "periodic", *gateway);
+  Checkpoint cp = sign_checkpoint("main", 42, head, "periodic", *gateway);
   CHECK(checkpoint_problem(cp, {gateway->public_key()}).empty());
   CHECK_THAT(checkpoint_problem(cp, {other->public_key()}), Catch::Contains("untrusted key"));
   Checkpoint moved = cp;

@@ -22,7 +22,7 @@ using audit_test::TempDir;
 namespace {
 
 StoredRecord chained(uint64_t seq, const std::string& prev, const ReviewerPublicKey& reviewer) {
-  StoredRecord r{seq, seal_record(audit_test::sample_record(static_cast<int>(seq)), {reviewer}), prev, ""};
+  StoredRecord r{"main", seq, seal_record(audit_test::sample_record(static_cast<int>(seq)), {reviewer}), prev, ""};
   r.hash = compute_record_hash(r.seq, r.prev_hash, r.sealed);
   return r;
 }
@@ -41,7 +41,7 @@ TEST_CASE("spool entries round-trip and a torn tail is cut off", "[audit][spool]
   auto signing = generate_signing_key();
   StoredRecord a = chained(1, genesis_hash(), reviewer->public_key());
   StoredRecord b = chained(2, a.hash, reviewer->public_key());
-  Checkpoint cp = sign_checkpoint(2, b.hash, "periodic", *signing);
+  Checkpoint cp = sign_checkpoint("main", 2, b.hash, "periodic", *signing);
   {
     Spool spool(dir.path / "s");
     CHECK(spool.empty());
@@ -156,7 +156,7 @@ TEST_CASE("PostgreSQL stopped under load: records spool, then replay exactly onc
 
   SECTION("a replay repeated after a crash inserts nothing twice") {
     // As if the process died after the replay committed but before the spool was cleared.
-    auto rows = store.records_from(300, 1000);
+    auto rows = store.records_from("main", 300, 1000);
     std::vector<StoredRecord> again;
     for (auto& r : rows) again.push_back(r.record);
     {

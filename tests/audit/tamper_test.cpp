@@ -66,7 +66,8 @@ TEST_CASE("an untouched chain verifies, including against the exported checkpoin
   INFO(r.to_json().dump(2));
   CHECK(r.ok);
   CHECK(r.records_checked == kRecords);
-  CHECK(r.attested_seq == kRecords);
+  REQUIRE(r.chain("main"));
+  CHECK(r.chain("main")->attested_seq == kRecords);
   CHECK(r.checkpoints_checked == 6);  // periodic at 10, 20, 30, in the store and in the export
 }
 
@@ -117,17 +118,17 @@ TEST_CASE("verify catches a truncated tail through the exported checkpoints", "[
 TEST_CASE("verify catches forged records", "[audit][tamper]") {
   Chain chain;
   AuditStore store(chain.db);
-  auto head = store.head();
+  auto head = store.head("main");
   REQUIRE(head);
   SealedRecord forged = seal_record(audit_test::sample_record(99), {chain.keys.alice->public_key()});
 
   SECTION("a naive forgery with a made-up hash") {
-    StoredRecord r{head->first + 1, forged, head->second, std::string(32, 'x')};
+    StoredRecord r{"main", head->first + 1, forged, head->second, std::string(32, 'x')};
     store.insert({r}, {});
     require_first_problem(chain.verify(), head->first + 1, "was altered");
   }
   SECTION("a well-linked forgery appended after the last checkpoint") {
-    StoredRecord r{head->first + 1, forged, head->second, ""};
+    StoredRecord r{"main", head->first + 1, forged, head->second, ""};
     r.hash = compute_record_hash(r.seq, r.prev_hash, r.sealed);
     store.insert({r}, {});
     VerifyReport lenient = chain.verify();
@@ -139,8 +140,8 @@ TEST_CASE("verify catches forged records", "[audit][tamper]") {
   SECTION("a forgery inserted in the middle, later records renumbered") {
     chain.sql("UPDATE audit_records SET seq = -seq WHERE seq > 10");
     chain.sql("UPDATE audit_records SET seq = -seq + 1 WHERE seq < 0");
-    auto tenth = store.records_from(10, 1);
-    StoredRecord r{11, forged, tenth.front().record.hash, ""};
+    auto tenth = store.records_from("main", 10, 1);
+    StoredRecord r{"main", 11, forged, tenth.front().record.hash, ""};
     r.hash = compute_record_hash(r.seq, r.prev_hash, r.sealed);
     store.insert({r}, {});
     require_first_problem(chain.verify(), 12, "does not link");
@@ -150,7 +151,7 @@ TEST_CASE("verify catches forged records", "[audit][tamper]") {
 TEST_CASE("verify catches a chain re-hashed and re-signed with another key", "[audit][tamper]") {
   Chain chain;
   AuditStore store(chain.db);
-  auto records = store.records_from(1, 1000);
+  auto records = store.records_from("main", 1, 1000);
   // Alter record 5, re-hash everything after it, replace all checkpoints with the attacker's.
   auto attacker = generate_signing_key();
   std::string prev = records[3].record.hash;
@@ -168,8 +169,8 @@ TEST_CASE("verify catches a chain re-hashed and re-signed with another key", "[a
     prev = r.hash;
     rewritten.push_back(r);
   }
-  std::vector<Checkpoint> forged_cps = {sign_checkpoint(10, rewritten[5].hash, "periodic", *attacker),
-                                        sign_checkpoint(30, rewritten.back().hash, "shutdown", *attacker)};
+  std::vector<Checkpoint> forged_cps = {sign_checkpoint("main", 10, rewritten[5].hash, "periodic", *attacker),
+                                        sign_checkpoint("main", 30, rewritten.back().hash, "shutdown", *attacker)};
   store.insert(rewritten, forged_cps);
   // The forged record's column must agree too, or the column check would catch it first.
   chain.sql("UPDATE audit_records SET decision = 'allowed' WHERE seq = 5");

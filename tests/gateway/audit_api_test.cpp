@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <pqxx/pqxx>
 #include <set>
 
@@ -157,10 +158,10 @@ struct Fixture {
       if (pages) *pages = page;
       CHECK(body.at("data").size() <= size_t(limit));
       if (!body.at("has_more").as_bool()) {
-        CHECK(body.at("next_after_seq").is_null());
+        CHECK(body.at("next_after").is_null());
         break;
       }
-      after = "&after_seq=" + std::to_string(body.at("next_after_seq").as_int());
+      after = "&after=" + body.at("next_after").as_string();
     }
     return out;
   }
@@ -242,10 +243,15 @@ TEST_CASE("audit API: list, page, filter and show records; each access is audite
   }
 
   SECTION("records carry metadata and a sealed envelope only a reviewer can open") {
-    Json page = f.get_ok("/audit/v1/records?kind=request&limit=1&after_seq=2");
+    Json first_two = f.get_ok("/audit/v1/records?kind=request&limit=2");
+    REQUIRE(first_two.at("next_after").is_string());
+    Json page = f.get_ok("/audit/v1/records?kind=request&limit=1&after=" + first_two.at("next_after").as_string());
     REQUIRE(page.at("data").size() == 1);
     const Json& rec = page.at("data")[0];
     CHECK(rec.at("seq").as_int() == 3);
+    CHECK(rec.at("chain").as_string() == f.writer->stats().chain);
+    CHECK(f.get_ok("/audit/v1/records?kind=request&chain=" + f.writer->stats().chain).at("data").size() == size_t(kRequests));
+    CHECK(f.get_ok("/audit/v1/records?chain=gw-other").at("data").size() == 0);
     CHECK(rec.at("record_id").as_string() == f.ids[2]);
     CHECK(rec.at("team").as_string() == team_of(3));
     CHECK(rec.at("time").as_string() == "2026-01-01T03:00:00.000000Z");
@@ -314,7 +320,11 @@ TEST_CASE("audit API: list, page, filter and show records; each access is audite
   SECTION("bad parameters get 400 naming the parameter") {
     CHECK(f.bad_param("/audit/v1/records?limit=1001") == "limit");
     CHECK(f.bad_param("/audit/v1/records?limit=ten") == "limit");
-    CHECK(f.bad_param("/audit/v1/records?after_seq=-1") == "after_seq");
+    CHECK(f.bad_param("/audit/v1/records?after_seq=2") == "after_seq");  // replaced by the cursor `after`
+    CHECK(f.bad_param("/audit/v1/records?after=2") == "after");
+    CHECK(f.bad_param("/audit/v1/records?chain=no%20spaces") == "chain");
+    CHECK(f.bad_param("/audit/v1/checkpoints?after=x") == "after");
+    CHECK(f.bad_param("/audit/v1/verify?chain=a/b") == "chain");
     CHECK(f.bad_param("/audit/v1/records?from=yesterday") == "from");
     CHECK(f.bad_param("/audit/v1/records?to=2026-01-01T00:00:00Zjunk") == "to");
     CHECK(f.bad_param("/audit/v1/records?from=2026-01-02&to=2026-01-01") == "to");
@@ -346,7 +356,9 @@ TEST_CASE("audit API: verify passes, then names the record a tamperer changed", 
   CHECK(pass.at("result").as_string() == "pass");
   CHECK(pass.at("records_checked").as_int() == kRequests + 3);
   CHECK(pass.at("first_problem").is_null());
-  CHECK(pass.at("attested_seq").as_int() >= 20);
+  REQUIRE(pass.at("chains").size() == 1);
+  CHECK(pass.at("chains")[0].at("chain").as_string() == f.writer->stats().chain);
+  CHECK(pass.at("chains")[0].at("attested_seq").as_int() >= 20);
   auto posted = f.call("POST", "/audit/v1/verify?strict=false", R"({"strict": false})");
   CHECK(posted.status == 200);
 
@@ -369,6 +381,7 @@ TEST_CASE("audit API: verify passes, then names the record a tamperer changed", 
   CHECK_FALSE(fail.at("ok").as_bool());
   const Json& first = fail.at("first_problem");
   CHECK(first.at("seq").as_int() == 5);
+  CHECK(first.at("chain").as_string() == f.writer->stats().chain);
   CHECK(first.at("record_id").as_string() == f.ids[4]);
   CHECK_THAT(first.at("problem").as_string(), Catch::Contains("was altered"));
   CHECK(first.at("record").at("seq").as_int() == 5);
@@ -383,17 +396,18 @@ TEST_CASE("audit API: checkpoints page by seq, never splitting one seq", "[gatew
   // ones so that seq 10 and 20 have one and the head (28) has two kinds, periodic and shutdown.
   {
     audit::AuditStore store(f.owner);
+    const std::string chain = f.writer->stats().chain;
     std::vector<audit::Checkpoint> extra;
     for (uint64_t seq : {10, 20}) {
-      auto rec = store.records_from(seq, 1);
+      auto rec = store.records_from(chain, seq, 1);
       REQUIRE(rec.size() == 1);
-      extra.push_back(audit::sign_checkpoint(seq, rec[0].record.hash, "periodic", *f.settings.signing_key));
+      extra.push_back(audit::sign_checkpoint(chain, seq, rec[0].record.hash, "periodic", *f.settings.signing_key));
     }
-    auto head = store.head();
+    auto head = store.head(chain);
     REQUIRE(head);
     REQUIRE(head->first == uint64_t(kRequests + 3));
     for (const char* kind : {"periodic", "shutdown"}) {
-      extra.push_back(audit::sign_checkpoint(head->first, head->second, kind, *f.settings.signing_key));
+      extra.push_back(audit::sign_checkpoint(chain, head->first, head->second, kind, *f.settings.signing_key));
     }
     store.insert({}, extra);  // ON CONFLICT DO NOTHING keeps the writer's own
   }
@@ -412,7 +426,7 @@ TEST_CASE("audit API: checkpoints page by seq, never splitting one seq", "[gatew
     Json page = f.get_ok("/audit/v1/checkpoints?limit=1" + after);
     for (const auto& cp : page.at("data").as_array()) paged.emplace_back(cp.at("seq").as_int(), cp.at("kind").as_string());
     if (!page.at("has_more").as_bool()) break;
-    after = "&after_seq=" + std::to_string(page.at("next_after_seq").as_int());
+    after = "&after=" + page.at("next_after").as_string();
   }
   CHECK(paged == expected);
   CHECK(size_t(pages + 1) == expected.size() - 1);  // the two at seq 28 came on one page
@@ -448,4 +462,136 @@ TEST_CASE("audit API: 503 when the store cannot be read or the access cannot be 
     CHECK(r.body.find("record_id") == std::string::npos);
   }
   CHECK(f.count_kind("audit_access") == 1);  // only the one before the close
+}
+
+TEST_CASE("audit API: two chains in one database page in one order; verify reports each chain", "[gateway][audit]") {
+  Fixture f;
+  const std::string first_chain = f.writer->stats().chain;
+  REQUIRE(first_chain.rfind("gw-", 0) == 0);
+  audit::WriterConfig c;
+  c.conninfo = f.gateway;
+  c.chain = "gw-second";
+  c.reviewers = f.settings.reviewers;
+  c.signing_key = f.settings.signing_key;
+  c.spool_path = f.dir / "second.spool";
+  c.checkpoint_every_records = 4;
+  c.log = [](const std::string&) {};
+  {
+    audit::AuditWriter second(c);
+    for (int n = 1; n <= 6; ++n) {
+      audit::AuditRecord r = request_record(n, audit::new_record_id());
+      r.header.time_us += 1800LL * 1000000;  // half an hour after the first chain's record n
+      second.submit(r).get();
+    }
+    second.close();
+  }
+  int pages = 0;
+  std::vector<Json> all = f.all_pages("", 4, &pages);
+  REQUIRE(all.size() == size_t(kRequests + 6));
+  CHECK(pages == (kRequests + 6 + 3) / 4);
+  std::set<std::pair<std::string, int64_t>> seen;
+  int switches = 0;
+  for (size_t i = 0; i < all.size(); ++i) {
+    seen.emplace(all[i].at("chain").as_string(), all[i].at("seq").as_int());
+    if (i > 0) {
+      CHECK(all[i - 1].at("time").as_string() <= all[i].at("time").as_string());
+      switches += all[i - 1].at("chain").as_string() != all[i].at("chain").as_string();
+    }
+  }
+  CHECK(seen.size() == all.size());  // nothing twice, nothing skipped
+  CHECK(switches >= 11);             // the chains interleave in time
+  CHECK(f.all_pages("&chain=gw-second", 4).size() == 6);
+
+  Json report = f.get_ok("/audit/v1/verify");  // not strict: the first writer is still open
+  INFO(report.dump(2));
+  CHECK(report.at("result").as_string() == "pass");
+  REQUIRE(report.at("chains").size() == 2);
+  CHECK(report.at("chains")[0].at("chain").as_string() == first_chain);
+  CHECK(report.at("chains")[1].at("chain").as_string() == "gw-second");
+  CHECK(report.at("chains")[1].at("attested_seq").as_int() == 6);
+  Json one = f.get_ok("/audit/v1/verify?chain=gw-second");
+  REQUIRE(one.at("chains").size() == 1);
+  CHECK(one.at("records_checked").as_int() == 6);
+
+  Json cps = f.get_ok("/audit/v1/checkpoints?chain=gw-second");
+  REQUIRE(cps.at("data").size() == 2);  // periodic at 4, shutdown at 6
+  for (const auto& cp : cps.at("data").as_array()) CHECK(cp.at("chain").as_string() == "gw-second");
+  Json every = f.get_ok("/audit/v1/checkpoints?limit=1000");
+  std::vector<std::string> expected, paged;
+  for (const auto& cp : every.at("data").as_array()) expected.push_back(cp.at("chain").as_string() + "/" + cp.at("seq").dump() + "/" + cp.at("kind").as_string());
+  std::string after;
+  for (int page = 0; page < 50; ++page) {
+    Json body = f.get_ok("/audit/v1/checkpoints?limit=1" + after);
+    for (const auto& cp : body.at("data").as_array()) paged.push_back(cp.at("chain").as_string() + "/" + cp.at("seq").dump() + "/" + cp.at("kind").as_string());
+    if (!body.at("has_more").as_bool()) break;
+    after = "&after=" + body.at("next_after").as_string();
+  }
+  // The open writer signs more checkpoints of its chain (accesses are records) while we page.
+  std::vector<std::string> known;
+  for (const auto& e : paged) {
+    if (std::find(expected.begin(), expected.end(), e) != expected.end()) known.push_back(e);
+  }
+  CHECK(known == expected);
+  CHECK(std::set<std::string>(paged.begin(), paged.end()).size() == paged.size());
+}
+
+TEST_CASE("audit chain id: audit.chain, else state_dir/audit/chain-id made once; main for an upgraded gateway",
+          "[gateway][audit]") {
+  const std::string db = fresh_database();
+  char tmpl[] = "/tmp/warden-audit-chain-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl));
+  const fs::path dir = tmpl;
+  auto settings_for = [&](const std::string& state, const std::string& extra) {
+    core::Config config;
+    config.state_dir = (dir / state).string();
+    config.extra_sections.set("audit", Json::parse("{\"demo_reviewer\": true" + extra + "}"));
+    gateway::AuditSettings s = gateway::parse_audit_settings(config);
+    gateway::provision_audit_keys(s, [](auto, const auto&) {});
+    return s;
+  };
+  auto quiet = [](auto, const auto&) {};
+
+  gateway::AuditSettings a = settings_for("a", "");
+  const std::string id = gateway::resolve_audit_chain(a, db, quiet);
+  CHECK(id.size() == 15);
+  CHECK(id.rfind("gw-", 0) == 0);
+  CHECK(audit::chain_id_problem(id).empty());
+  std::ifstream in(dir / "a" / "audit" / "chain-id");
+  std::string stored;
+  std::getline(in, stored);
+  CHECK(stored == id);
+  CHECK(gateway::resolve_audit_chain(a, db, quiet) == id);  // stable across restarts
+  gateway::AuditSettings b = settings_for("b", "");
+  CHECK(gateway::resolve_audit_chain(b, db, quiet) != id);  // unique per state_dir
+
+  gateway::AuditSettings named = settings_for("c", ", \"chain\": \"eu-1\"");
+  CHECK(gateway::resolve_audit_chain(named, db, quiet) == "eu-1");
+  CHECK_FALSE(fs::exists(dir / "c" / "audit" / "chain-id"));
+
+  // An upgraded gateway: its checkpoint export holds lines from before chains (no "chain").
+  gateway::AuditSettings old_export = settings_for("d", "");
+  fs::create_directories(old_export.checkpoint_file.parent_path());
+  audit::Checkpoint legacy = audit::sign_checkpoint("main", 3, std::string(32, '\1'), "shutdown", *old_export.signing_key);
+  Json line = audit::checkpoint_to_json(legacy);
+  Json without_chain = Json::object();
+  for (const auto& [k, v] : line.as_object()) {
+    if (k != "chain") without_chain.set(k, v);
+  }
+  std::ofstream(old_export.checkpoint_file) << without_chain.dump() << "\n";
+  CHECK(gateway::resolve_audit_chain(old_export, db, quiet) == "main");
+
+  // ...or the database holds chain-main checkpoints signed with its key (export file gone).
+  gateway::AuditSettings old_db = settings_for("e", "");
+  {
+    audit::AuditStore store(db);
+    store.insert({}, {audit::sign_checkpoint("main", 3, std::string(32, '\1'), "shutdown", *old_db.signing_key)});
+  }
+  CHECK(gateway::resolve_audit_chain(old_db, db, quiet) == "main");
+  CHECK(gateway::resolve_audit_chain(settings_for("f", ""), db, quiet) != "main");  // another key: a new chain
+
+  std::ofstream(dir / "a" / "audit" / "chain-id") << "not valid!\n";
+  CHECK_THROWS_WITH(gateway::resolve_audit_chain(a, db, quiet),
+                    Catch::Contains("audit chain id file " + (dir / "a" / "audit" / "chain-id").string()));
+  std::error_code ec;
+  fs::remove_all(dir, ec);
 }

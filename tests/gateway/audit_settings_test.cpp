@@ -90,6 +90,13 @@ TEST_CASE("audit settings: defaults under state_dir and values from the file", "
   CHECK_FALSE(d.fail_open);
   CHECK(d.reviewers.empty());
   CHECK(d.allow_demo_reviewer);
+  CHECK(d.chain.empty());
+  CHECK(d.chain_id_file == dir.path / "audit" / "chain-id");
+  CHECK(gateway::parse_audit_settings(config_with(dir.path, "chain: eu-west.gw_1\n")).chain == "eu-west.gw_1");
+  CHECK_THAT(problems_of(config_with(dir.path, "chain: 'two words'\n")),
+             Catch::Contains("audit.chain: chain id \"two words\" may only contain letters, digits"));
+  CHECK_THAT(problems_of(config_with(dir.path, ""), {{"WARDEN_AUDIT_CHAIN", std::string(65, 'x')}}),
+             Catch::Contains("WARDEN_AUDIT_CHAIN: a chain id has at most 64 characters"));
 
   auto s = gateway::parse_audit_settings(config_with(dir.path, "reviewers: [" + (dir.path / "alice.pub").string() +
                                                                    "]\ndurability: bounded_lag\nmax_lag_records: 64\n"

@@ -3,6 +3,7 @@
 // writer whose records the test decrypts with its reviewer key.
 #include <catch2/catch.hpp>
 
+#include <future>
 #include <thread>
 
 #include "core/yaml.h"
@@ -204,4 +205,45 @@ TEST_CASE("auditors read the records through /audit/v1, and each access is recor
   CHECK(gw.curl("GET", "/audit/v1/records", gw.admin_key).status == 403);
   Json accesses = gw.records("audit_access");
   CHECK(accesses.size() == 2);
+}
+
+TEST_CASE("audit.durability: a request's record waits for durability, or not with bounded_lag") {
+  Gateway gw;
+  auto writer_for = [&](audit::Durability durability, const std::string& chain) {
+    audit::WriterConfig wc;
+    wc.conninfo = gw.conninfo + " user=warden_gateway";
+    wc.reviewers = {gw.reviewer->public_key()};
+    wc.signing_key = audit::generate_signing_key();
+    wc.spool_path = gw.dir / (chain + ".spool");
+    wc.chain = chain;
+    wc.durability = durability;
+    wc.max_lag_records = 1000;
+    wc.log = [](const std::string&) {};
+    return std::make_unique<audit::AuditWriter>(wc);
+  };
+  auto record = [] {
+    audit::AuditRecord r;
+    r.header.action = "chat.completions";
+    r.header.kind = "request";
+    r.payload["n"] = 1;
+    return r;
+  };
+  for (auto durability : {audit::Durability::kWaitDurable, audit::Durability::kBoundedLag}) {
+    const bool lag = durability == audit::Durability::kBoundedLag;
+    auto writer = writer_for(durability, lag ? "lag-test" : "wait-test");
+    gateway::AuditTrail trail(writer.get(), nullptr);
+    // The completion runs on the caller's thread only when the response need not wait.
+    std::promise<std::thread::id> ran_on;
+    auto future = ran_on.get_future();
+    trail.record(record(), [&](bool durable) {
+      CHECK(durable);
+      ran_on.set_value(std::this_thread::get_id());
+    });
+    REQUIRE(future.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    CHECK((future.get() == std::this_thread::get_id()) == lag);
+    // Admin actions and audit accesses wait in both modes.
+    CHECK(trail.record_and_wait(record()));
+    writer->flush();
+    CHECK(writer->stats().stored_in_db == 2);
+  }
 }

@@ -48,9 +48,12 @@ std::function<void()> EchoBackend::start(const gateway::ChatRequest& request,
     std::lock_guard lock(mutex);
     last_prompt = text;
   }
+  if (on_start) on_start(request);
   if (text == "overload") throw gateway::ApiError::unavailable("the model queue is full");
   auto stop = std::make_shared<std::atomic<bool>>(false);
-  std::thread([this, text, on_event, stop, slow = text == "slow", max = request.max_tokens.value_or(100)] {
+  std::thread([this, text, on_event, stop, slow = text == "slow", max = request.max_tokens.value_or(100),
+               delay = delay_ms.load()] {
+    if (delay > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay));
     int words = 0;
     size_t start = 0;
     while (start < text.size() && words < max) {

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,6 +36,10 @@ class EchoBackend : public warden::gateway::ChatBackend {
   std::atomic<int> cancelled{0};
   std::mutex mutex;
   std::string last_prompt;  // the last message of the last request, as the model got it
+  // For concurrency tests: sees every request as the model gets it (set before requests
+  // start), and a pause before the first word so that requests stay in flight a while.
+  std::function<void(const warden::gateway::ChatRequest&)> on_start;
+  std::atomic<int> delay_ms{0};
 };
 
 struct CurlResult {
