@@ -145,10 +145,36 @@ Principal App::authenticate(const HttpRequest& request, Role needed) const {
   if (auto* refusal = std::get_if<KeyStore::Refusal>(&result)) throw ApiError::unauthorized(refusal->message);
   Principal principal = std::get<Principal>(result);
   if (principal.role != needed) {
+    // A known key knocking on another role's door: on record before the answer goes out.
+    core::Json details = core::Json::object();
+    details["method"] = request.method;
+    details["path"] = request.path;
+    details["needed_role"] = role_name(needed);
+    audit::AuditRecord record = audit::make_event_record("request", "access.denied", principal.key_id, principal.team,
+                                                         role_name(principal.role), "failed", std::move(details));
+    record.header.route = route_label(request);
+    record.header.http_status = 403;
+    record.header.client_addr = request.remote_address;
+    if (!audit_.record_and_wait(std::move(record))) {
+      throw ApiError::unavailable("The request could not be recorded in the audit log.", "audit_unavailable");
+    }
     throw ApiError::forbidden(std::string("This key has the role '") + role_name(principal.role) + "'; " + request.path +
                               " needs the role '" + role_name(needed) + "'.");
   }
   return principal;
+}
+
+void App::check_rate_limit(const Principal& principal, int64_t estimated_tokens) {
+  RateLimits limits = limits_for(principal);
+  if (int64_t wait = limiter_.try_acquire(principal.key_id, limits, estimated_tokens)) {
+    deps_.metrics->increment("warden_rate_limited_total", {{"kind", "key"}});
+    ApiError e(429, "Rate limit reached for key " + principal.key_id + " (" + std::to_string(limits.requests_per_minute) +
+                        " requests and " + std::to_string(limits.tokens_per_minute) + " tokens per minute). Retry after " +
+                        std::to_string(wait) + " s.",
+               "requests", "rate_limit_exceeded");
+    e.headers.push_back({"Retry-After", std::to_string(wait)});
+    throw e;
+  }
 }
 
 RateLimits App::limits_for(const Principal& p) const {
@@ -203,21 +229,11 @@ void App::handle(const HttpRequest& request, std::shared_ptr<Responder> responde
     }
     if (p.rfind("/v1/", 0) == 0) {
       Principal principal = authenticate(request, Role::kUser);
-      RateLimits limits = limits_for(principal);
-      int64_t estimate = p == "/v1/chat/completions" ? static_cast<int64_t>(request.body.size() / 4) : 0;
-      if (int64_t wait = limiter_.try_acquire(principal.key_id, limits, estimate)) {
-        deps_.metrics->increment("warden_rate_limited_total", {{"kind", "key"}});
-        ApiError e(429, "Rate limit reached for key " + principal.key_id + " (" + std::to_string(limits.requests_per_minute) +
-                            " requests and " + std::to_string(limits.tokens_per_minute) +
-                            " tokens per minute). Retry after " + std::to_string(wait) + " s.",
-                   "requests", "rate_limit_exceeded");
-        e.headers.push_back({"Retry-After", std::to_string(wait)});
-        throw e;
-      }
       if (p == "/v1/chat/completions") {
         require_method(request, {"POST"});
-        return chat_completions(request, principal, responder, done);
+        return chat_completions(request, principal, responder, done);  // rate limits inside, on record
       }
+      check_rate_limit(principal, 0);
       if (p == "/v1/models") return reply(models(request, ""));
       if (p.rfind("/v1/models/", 0) == 0) return reply(models(request, p.substr(11)));
       throw ApiError::not_found("Unknown API route " + p, "unknown_url");
@@ -288,6 +304,7 @@ void App::chat_completions(const HttpRequest& request, const Principal& principa
   ChatRequest chat;
   try {
     body = parse_body(request);
+    check_rate_limit(principal, static_cast<int64_t>(request.body.size() / 4));
     ChatLimits chat_limits{deps_.config.limits.max_messages, deps_.config.limits.max_stop_sequences};
     chat = parse_chat_request(body, chat_limits);
     if (!deps_.backend || !deps_.backend->ready()) throw ApiError::unavailable("The model is still loading.", "model_not_ready");

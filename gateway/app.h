@@ -58,7 +58,10 @@ class App {
 
  private:
   struct Route;
+  // 401 for a missing or bad key; a key of another role is recorded in the audit log, then 403.
   Principal authenticate(const HttpRequest& request, Role needed) const;
+  // Throws 429 with Retry-After when the key or its team is over its limits.
+  void check_rate_limit(const Principal& principal, int64_t estimated_tokens);
   void require_audit() const;  // 503 when the audit log cannot take records
   RateLimits limits_for(const Principal& p) const;
   void chat_completions(const HttpRequest& request, const Principal& principal, std::shared_ptr<Responder> responder,

@@ -160,6 +160,26 @@ TEST_CASE("the chain redacts, restores, blocks, filters output and records every
     CHECK(records[0].dump().find("wdn_") == std::string::npos);  // the secret is never recorded
   }
 
+  SECTION("rate-limited chat requests and keys used outside their role are on record") {
+    const std::string limited = gw.keys->create({"l", "team-l", gateway::Role::kUser, 1, std::nullopt}).secret;
+    REQUIRE(gw.curl("POST", "/v1/chat/completions", limited, chat_body("one")).status == 200);
+    auto refused = gw.curl("POST", "/v1/chat/completions", limited, chat_body("two"));
+    CHECK(refused.status == 429);
+    CHECK(refused.headers.find("Retry-After: ") != std::string::npos);
+    CHECK(gw.curl("GET", "/admin/v1/keys", gw.user_key).status == 403);
+    Json records = gw.records();
+    REQUIRE(records.size() == 3);
+    CHECK(records[0].at("decision").as_string() == "allowed");
+    CHECK(records[1].at("http_status").as_int() == 429);
+    CHECK(records[1].at("decision").as_string() == "failed");
+    CHECK(records[1].at("key_id").as_string() == limited.substr(4, 12));
+    CHECK(records[1].at("payload").at("request").at("messages")[0].at("content").as_string() == "two");
+    CHECK(records[2].at("action").as_string() == "access.denied");
+    CHECK(records[2].at("http_status").as_int() == 403);
+    CHECK(records[2].at("key_id").as_string() == gw.user_key.substr(4, 12));
+    CHECK(records[2].at("payload").at("details").at("path").as_string() == "/admin/v1/keys");
+  }
+
   SECTION("a request pins the policy it started with; the next one gets the new version") {
     auto first = gw.curl("POST", "/v1/chat/completions", gw.user_key, chat_body("hello"));
     REQUIRE(first.status == 200);
