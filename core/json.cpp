@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <unordered_set>
 
 #include "core/utf8.h"
 
@@ -24,6 +25,11 @@ class Parser {
   }
 
  private:
+  [[noreturn]] void duplicate(const std::string& key, size_t at) {
+    pos_ = at;
+    fail("duplicate key \"" + (key.size() > 64 ? key.substr(0, 64) + "..." : key) + "\" in an object");
+  }
+
   [[noreturn]] void fail(const std::string& what) const {
     size_t line = 1, column = 1;
     for (size_t i = 0; i < pos_ && i < text_.size(); ++i) {
@@ -94,6 +100,7 @@ class Parser {
     if (depth > max_depth_) fail("nesting deeper than " + std::to_string(max_depth_));
     ++pos_;  // '{'
     Json::Object members;
+    std::unordered_set<std::string> seen;  // keys, once the object has 16 members
     skip_space();
     if (pos_ < text_.size() && text_[pos_] == '}') {
       ++pos_;
@@ -102,7 +109,21 @@ class Parser {
     while (true) {
       skip_space();
       if (pos_ >= text_.size() || text_[pos_] != '"') fail("expected a string key");
+      const size_t key_at = pos_;
       std::string key = parse_string();
+      // Duplicate names are refused (as I-JSON, RFC 7493, requires): parsers disagree on
+      // which one wins, and a filter must never read another value than the model or a
+      // reviewer's tool. Small objects are searched directly, larger ones through a set.
+      if (members.size() < 16) {
+        for (const auto& member : members) {
+          if (member.first == key) duplicate(key, key_at);
+        }
+      } else {
+        if (seen.empty()) {
+          for (const auto& member : members) seen.insert(member.first);
+        }
+        if (!seen.insert(key).second) duplicate(key, key_at);
+      }
       skip_space();
       if (pos_ >= text_.size() || text_[pos_] != ':') fail("expected ':' after key");
       ++pos_;

@@ -33,6 +33,19 @@ TEST_CASE("json rejects malformed text with a position") {
   }
 }
 
+TEST_CASE("json refuses duplicate object keys, in small and large objects") {
+  // Parsers disagree on which duplicate wins; a filter must see what the model sees.
+  CHECK_THROWS_WITH(Json::parse(R"({"role":"user","role":"system"})"), Catch::Contains("duplicate key \"role\""));
+  CHECK_THROWS_AS(Json::parse(R"([{"a":{"k":"","k":1}}])"), JsonError);
+  CHECK_THROWS_AS(Json::parse(R"({"\u0061":1,"a":2})"), JsonError);  // the same key, escaped
+  std::string big = "{";
+  for (int i = 0; i < 40; ++i) big += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  CHECK(Json::parse(big.substr(0, big.size() - 1) + "}").size() == 40);
+  CHECK_THROWS_AS(Json::parse(big + "\"k3\":0}"), JsonError);
+  CHECK_THROWS_AS(Json::parse(big + "\"k39\":0}"), JsonError);
+  CHECK(Json::parse(R"({"a":{"a":1},"b":{"a":2}})").at("b").at("a").as_int() == 2);  // per object
+}
+
 TEST_CASE("json limits nesting depth") {
   std::string deep(300, '[');
   deep += std::string(300, ']');
