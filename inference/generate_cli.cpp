@@ -155,15 +155,7 @@ int run_generate_command(const std::vector<std::string>& args, std::istream&, st
                          "compute", "kv-cache-dtype", "threads"});
     for (const char* required : {"model", "prompt"})
       if (!flags.count(required)) throw UsageError(std::string("--") + required + " is required");
-    if (flags.count("compute")) {
-      try {
-        options.compute = parse_compute_format(flags["compute"]);
-      } catch (const std::exception& e) {
-        throw UsageError(std::string("--compute: ") + e.what());
-      }
-    }
-    options.kv_cache_dtype = flag_kv_cache_dtype(flags);
-    options.threads = flag_int(flags, "threads", 0, 0, 4096);
+    apply_load_flags(flags, options);
     request.max_tokens = flag_int(flags, "max-tokens", 256, 1, 1 << 20);
     request.sampling.temperature = flag_double(flags, "temperature", 1.0, 0.0, 2.0);
     request.sampling.top_p = flag_double(flags, "top-p", 1.0, 1e-9, 1.0);

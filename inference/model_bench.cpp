@@ -87,15 +87,7 @@ int run_bench_command(const std::vector<std::string>& args, std::istream&, std::
   try {
     flags = parse_flags(args, 0, {"model", "compute", "kv-cache-dtype", "prompt", "decode", "threads"});
     if (!flags.count("model")) throw UsageError("--model is required");
-    if (flags.count("compute")) {
-      try {
-        options.compute = parse_compute_format(flags["compute"]);
-      } catch (const std::exception& e) {
-        throw UsageError(std::string("--compute: ") + e.what());
-      }
-    }
-    options.kv_cache_dtype = flag_kv_cache_dtype(flags);
-    options.threads = flag_int(flags, "threads", 0, 0, 4096);
+    apply_load_flags(flags, options);
     prompt = flag_int(flags, "prompt", 128, 1, 1 << 16);
     decode = flag_int(flags, "decode", 16, 1, 1 << 16);
   } catch (const UsageError& e) {

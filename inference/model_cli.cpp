@@ -40,14 +40,24 @@ int flag_int(const std::map<std::string, std::string>& flags, const std::string&
   return static_cast<int>(v);
 }
 
-KvCacheDtype flag_kv_cache_dtype(const std::map<std::string, std::string>& flags) {
-  auto it = flags.find("kv-cache-dtype");
-  if (it == flags.end()) return KvCacheDtype::kF32;
-  try {
-    return parse_kv_cache_dtype(it->second);
-  } catch (const std::exception& e) {
-    throw UsageError(std::string("--kv-cache-dtype: ") + e.what());
+void apply_load_flags(const std::map<std::string, std::string>& flags, ModelLoadOptions& options) {
+  if (auto it = flags.find("compute"); it != flags.end()) {
+    try {
+      options.compute = parse_compute_format(it->second);
+    } catch (const std::exception& e) {
+      throw UsageError(std::string("--compute: ") + e.what());
+    }
   }
+  if (auto it = flags.find("kv-cache-dtype"); it != flags.end()) {
+    try {
+      options.kv_cache_dtype = parse_kv_cache_dtype(it->second);
+    } catch (const std::exception& e) {
+      throw UsageError(std::string("--kv-cache-dtype: ") + e.what());
+    }
+  } else {
+    options.kv_cache_dtype = KvCacheDtype::kF32;
+  }
+  options.threads = flag_int(flags, "threads", 0, 0, 4096);
 }
 
 namespace {
@@ -98,15 +108,7 @@ int run_logits_command(const std::vector<std::string>& args, std::istream& in, s
     auto flags = parse_flags(args, 0, {"model", "compute", "kv-cache-dtype", "threads"});
     if (!flags.count("model")) throw UsageError("--model is required");
     ModelLoadOptions options;
-    if (flags.count("compute")) {
-      try {
-        options.compute = parse_compute_format(flags["compute"]);
-      } catch (const std::exception& e) {
-        throw UsageError(std::string("--compute: ") + e.what());
-      }
-    }
-    options.kv_cache_dtype = flag_kv_cache_dtype(flags);
-    options.threads = flag_int(flags, "threads", 0, 0, 4096);
+    apply_load_flags(flags, options);
     model = load_model(flags["model"], options);
   } catch (const UsageError& e) {
     err << "warden logits: " << e.what() << "\n" << kLogitsUsage << "\n";

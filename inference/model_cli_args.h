@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "inference/kv_cache.h"
 
 namespace warden::inference {
 
@@ -21,7 +20,10 @@ std::map<std::string, std::string> parse_flags(const std::vector<std::string>& a
                                                const std::set<std::string>& known);
 int flag_int(const std::map<std::string, std::string>& flags, const std::string& name, int fallback, int min,
              int max);
-// --kv-cache-dtype f32|bf16 (f32 when absent); UsageError naming a bad value.
-KvCacheDtype flag_kv_cache_dtype(const std::map<std::string, std::string>& flags);
+struct ModelLoadOptions;
+// The load flags every model command shares: --compute f32|bf16|int8 (when given; else the
+// command's default stays), --kv-cache-dtype f32|bf16 (f32 when absent), --threads N (0 = all
+// cores). UsageError naming a bad value.
+void apply_load_flags(const std::map<std::string, std::string>& flags, ModelLoadOptions& options);
 
 }  // namespace warden::inference
