@@ -1,38 +1,8 @@
 #include "audit_fixture.h"
 
-#include <atomic>
-#include <cstdlib>
-
-#include "core/migrations.h"
 
 namespace audit_test {
 using namespace warden;
-
-core::EmbeddedPostgres& cluster() {
-  static std::unique_ptr<core::EmbeddedPostgres> pg = core::EmbeddedPostgres::temporary(/*fsync=*/false);  // durability tests use their own
-  return *pg;
-}
-
-std::string fresh_database(const std::string& prefix) {
-  static std::atomic<int> counter{0};
-  std::string name = prefix + "_" + std::to_string(++counter);
-  cluster().create_database(name);
-  std::string conninfo = cluster().conninfo(name);
-  pqxx::connection c{conninfo};
-  core::apply_migrations(c, std::filesystem::path(WARDEN_SOURCE_DIR) / "migrations");
-  return conninfo;
-}
-
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/warden-audit-test-XXXXXX";
-  if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-  path = tmpl;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path, ec);
-}
 
 audit::WriterConfig writer_config(const std::string& conninfo, const Keys& keys, const TempDir& dir) {
   audit::WriterConfig c;

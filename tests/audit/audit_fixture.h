@@ -9,22 +9,13 @@
 
 #include "audit/keys.h"
 #include "audit/writer.h"
-#include "core/embedded_pg.h"
+#include "tests/support/test_pg.h"
 
 namespace audit_test {
 
-// The cluster lives until the test binary exits.
-warden::core::EmbeddedPostgres& cluster();
-
-// Creates and migrates a new database; returns its conninfo.
-std::string fresh_database(const std::string& prefix = "audit");
-
-// A throwaway directory under /tmp, removed by the destructor.
-struct TempDir {
-  TempDir();
-  ~TempDir();
-  std::filesystem::path path;
-};
+using test_pg::cluster;
+using test_pg::TempDir;
+inline std::string fresh_database(const std::string& prefix = "audit") { return test_pg::fresh_database(prefix); }
 
 struct Keys {
   std::unique_ptr<warden::audit::ReviewerSecretKey> alice = warden::audit::generate_reviewer_key();

@@ -6,7 +6,6 @@
 
 #include <unistd.h>
 
-#include <atomic>
 #include <fstream>
 #include <pqxx/pqxx>
 #include <set>
@@ -16,10 +15,9 @@
 #include "audit/reader.h"
 #include "audit/record.h"
 #include "audit/store.h"
-#include "core/embedded_pg.h"
-#include "core/migrations.h"
 #include "gateway/audit_api.h"
 #include "gateway/audit_setup.h"
+#include "tests/support/test_pg.h"
 
 using namespace warden;
 using warden::core::Json;
@@ -27,20 +25,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-core::EmbeddedPostgres& cluster() {
-  static std::unique_ptr<core::EmbeddedPostgres> pg = core::EmbeddedPostgres::temporary(/*fsync=*/false);
-  return *pg;
-}
-
-std::string fresh_database() {
-  static std::atomic<int> counter{0};
-  std::string name = "audit_api_" + std::to_string(++counter);
-  cluster().create_database(name);
-  std::string conninfo = cluster().conninfo(name);
-  pqxx::connection c{conninfo};
-  core::apply_migrations(c, fs::path(WARDEN_SOURCE_DIR) / "migrations");
-  return conninfo;
-}
+std::string fresh_database() { return test_pg::fresh_database("audit_api"); }
 
 constexpr int kRequests = 25;
 const int64_t kBaseTime = audit::parse_time("2026-01-01T00:00:00Z");

@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "core/yaml.h"
 #include "gateway/audit_setup.h"
+#include "tests/support/test_pg.h"
 
 using namespace warden;
 using warden::core::Json;
@@ -20,18 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/warden-audit-settings-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl));
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path path;
-};
+using test_pg::TempDir;
 
 core::Config config_with(const fs::path& state_dir, const std::string& audit_yaml) {
   core::Config c;

@@ -15,31 +15,7 @@ using warden::core::Json;
 
 namespace {
 
-const char* kGuardedPolicy = R"(
-description: test policy with guardrails on both sides
-bindings: {default: true}
-redaction:
-  default_action: mask
-  entities:
-    EMAIL_ADDRESS: {action: pseudonymize}
-    AWS_ACCESS_KEY: {action: block}
-guardrails:
-  input:
-    - id: no-salaries
-      kind: deny_topics
-      action: block
-      message: Salary questions go to HR.
-      phrases: [salary, pay slip]
-    - id: watch-codename
-      kind: deny_topics
-      action: flag
-      phrases: [bluebird]
-  output:
-    - id: no-launch-dates
-      kind: deny_topics
-      action: block
-      phrases: [launch date]
-)";
+const std::string kGuardedPolicyFile = std::string(WARDEN_SOURCE_DIR) + "/tests/policy/data/guarded_test_policy.yaml";
 
 std::string last_prompt(Gateway& gw) {
   std::lock_guard lock(gw.backend.mutex);
@@ -50,7 +26,7 @@ std::string last_prompt(Gateway& gw) {
 
 TEST_CASE("the chain redacts, restores, blocks, filters output and records every exchange") {
   Gateway gw;
-  gw.set_policy(core::parse_yaml(kGuardedPolicy), "guarded", 7);
+  gw.set_policy(core::load_document_file(kGuardedPolicyFile), "guarded", 7);
 
   SECTION("PII is pseudonymized for the model and restored for the caller; the record holds both") {
     auto r = gw.curl("POST", "/v1/chat/completions", gw.user_key, chat_body("Please email jane.doe@example.com today"));

@@ -1,13 +1,13 @@
 #include "gateway_fixture.h"
 
+#include "tests/support/test_pg.h"
+
 #include <catch2/catch.hpp>
 
 #include <array>
 #include <cstdio>
 #include <thread>
 
-#include "core/embedded_pg.h"
-#include "core/migrations.h"
 #include "core/yaml.h"
 #include "gateway/api_error.h"
 
@@ -15,19 +15,6 @@ using namespace warden;
 using warden::core::Json;
 
 namespace gateway_test {
-namespace {
-
-core::EmbeddedPostgres& cluster() {
-  static std::unique_ptr<core::EmbeddedPostgres> pg = [] {
-    auto p = core::EmbeddedPostgres::temporary();
-    p->start();
-    return p;
-  }();
-  return *pg;
-}
-
-}  // namespace
-
 int64_t EchoBackend::count_prompt_tokens(const std::vector<gateway::ChatMessage>& messages) const {
   int64_t words = 0;
   for (const auto& m : messages) {
@@ -143,14 +130,9 @@ std::shared_ptr<const policy::CompiledPolicy> default_policy(int64_t version) {
 
 Gateway::Gateway() {
   static std::atomic<int> counter{0};
-  std::string db = "gw" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
-  cluster().create_database(db);
-  conninfo = cluster().conninfo(db);
-  {
-    pqxx::connection conn(conninfo);
-    core::apply_migrations(conn, std::string(WARDEN_SOURCE_DIR) + "/migrations");
-  }
-  dir = std::filesystem::temp_directory_path() / ("warden-gw-" + db);
+  const std::string name = "gw" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+  conninfo = test_pg::fresh_database(name);
+  dir = std::filesystem::temp_directory_path() / ("warden-" + name);
   std::filesystem::create_directories(dir);
   pool = std::make_unique<core::PgPool>(conninfo + " user=warden_gateway", 4);  // the run-time role
   keys = std::make_unique<gateway::KeyStore>(*pool, std::string(32, 'k'));

@@ -250,21 +250,9 @@ TEST_CASE("dry_run: a malformed sample is refused naming every field", "[policy]
 }
 
 TEST_CASE("filter_input: the gateway's test policy behaves as the chain expects", "[policy][filter]") {
-  auto policy = compile_yaml(R"(
-description: test policy with guardrails on both sides
-bindings: {default: true}
-redaction:
-  default_action: mask
-  entities:
-    EMAIL_ADDRESS: {action: pseudonymize}
-    AWS_ACCESS_KEY: {action: block}
-guardrails:
-  input:
-    - {id: no-salaries, kind: deny_topics, action: block, message: Salary questions go to HR., phrases: [salary, pay slip]}
-    - {id: watch-codename, kind: deny_topics, action: flag, phrases: [bluebird]}
-  output:
-    - {id: no-launch-dates, kind: deny_topics, action: block, phrases: [launch date]}
-)");
+  auto policy = CompiledPolicy::compile(
+      warden::core::load_document_file(std::string(WARDEN_SOURCE_DIR) + "/tests/policy/data/guarded_test_policy.yaml"),
+      {"p", 1});
   RedactionSession s1(policy->redactor());
   auto salary = filter_input(*policy, s1, user_request("what is the CEO's Salary?"));
   CHECK(salary.decision == Decision::kBlocked);

@@ -5,21 +5,13 @@
 #include <filesystem>
 #include <string>
 
-#include "core/embedded_pg.h"
+#include "tests/support/test_pg.h"
 
 namespace store_test {
 
-warden::core::EmbeddedPostgres& cluster();
-
-// Creates and migrates (with the real migrations/) a new database; returns its conninfo.
-std::string fresh_database(const std::string& prefix = "policies");
-
-// A throwaway directory under /tmp, removed by the destructor.
-struct TempDir {
-  TempDir();
-  ~TempDir();
-  std::filesystem::path path;
-};
+using test_pg::cluster;
+using test_pg::TempDir;
+inline std::string fresh_database(const std::string& prefix = "policies") { return test_pg::fresh_database(prefix); }
 
 // Binds team "research"; blocks the listed phrases in input. YAML. Without
 // `pii_detectors` its redaction allows everything, which makes it compile in about a
