@@ -312,6 +312,7 @@ void App::chat_completions(const HttpRequest& request, const Principal& principa
       throw ApiError(404, "The model '" + chat.model + "' does not exist", "invalid_request_error", "model_not_found",
                      std::string("model"));
     }
+    if (!deps_.backend->supports_tools()) refuse_tool_use(chat);
   } catch (const ApiError& e) {
     context.model_id = chat.model;
     audit::AuditRecord record = failed_chat_record(context, body.is_null() ? nullptr : &body, e.status(), e.what());

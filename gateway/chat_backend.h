@@ -12,9 +12,13 @@
 namespace warden::gateway {
 
 struct GenerationEvent {
-  enum class Kind { kDelta, kDone, kError };
+  // kToolCall: one whole function call of the answer, after any text before it.
+  enum class Kind { kDelta, kToolCall, kDone, kError };
   Kind kind = Kind::kDelta;
   std::string text;           // kDelta: complete UTF-8 text
+  std::string tool_name;      // kToolCall
+  std::string tool_arguments; // kToolCall: the arguments as the model wrote them
+  bool tool_call_complete = true;  // kToolCall: false when the answer ended inside the call
   std::string finish_reason;  // kDone: "stop" | "length" | "content_filter"
   int prompt_tokens = 0;      // kDone
   int completion_tokens = 0;  // kDone
@@ -31,10 +35,13 @@ class ChatBackend {
   virtual double queue_depth() const = 0;
   // Prompt tokens for these messages with the chat template applied; -1 when unknown
   // (policies then estimate). Used by max_input_tokens guardrails before generation.
-  virtual int64_t count_prompt_tokens(const std::vector<ChatMessage>& messages) const {
-    (void)messages;
+  virtual int64_t count_prompt_tokens(const ChatRequest& request) const {
+    (void)request;
     return -1;
   }
+  // Whether requests may carry tools, tool messages and assistant tool_calls (the model's
+  // chat template has a tool-call format). Others are refused with a 400 naming the field.
+  virtual bool supports_tools() const { return false; }
   // Starts generating. Throws ApiError for refusals known at once (503 when overloaded,
   // 400 when the prompt does not fit the context). Returns a function that cancels; after
   // a cancel, further events may or may not arrive (callers must not wait for them).

@@ -34,22 +34,54 @@ core::Json span_json(const std::string& where, const policy::RedactedSpan& s) {
   return j;
 }
 
-core::Json messages_json(const std::vector<policy::PolicyMessage>& messages) {
-  core::Json out = core::Json::array();
-  for (const auto& m : messages) {
+// What the model was given, for the audit payload.
+core::Json model_request_json(const policy::PolicyRequest& r) {
+  core::Json out = core::Json::object();
+  out["messages"] = core::Json::array();
+  for (const auto& m : r.messages) {
     core::Json j = core::Json::object();
     j["role"] = m.role;
     j["content"] = m.content;
     if (!m.name.empty()) j["name"] = m.name;
-    out.push_back(std::move(j));
+    if (!m.tool_call_id.empty()) j["tool_call_id"] = m.tool_call_id;
+    if (!m.tool_calls.empty()) {
+      j["tool_calls"] = core::Json::array();
+      for (const auto& c : m.tool_calls) {
+        core::Json call = core::Json::object();
+        call["id"] = c.id;
+        call["name"] = c.name;
+        call["arguments"] = c.arguments;
+        j["tool_calls"].push_back(std::move(call));
+      }
+    }
+    out["messages"].push_back(std::move(j));
   }
+  if (!r.tools.empty()) {
+    out["tools"] = core::Json::array();
+    for (const auto& t : r.tools) {
+      core::Json j = core::Json::object();
+      j["name"] = t.name;
+      j["description"] = t.description;
+      j["parameters"] = t.parameters;
+      out["tools"].push_back(std::move(j));
+    }
+  }
+  out["stop"] = core::Json::array();
+  for (const auto& s : r.stop) out["stop"].push_back(s);
+  out["user"] = r.user;
+  if (r.max_tokens) out["max_tokens"] = *r.max_tokens;
   return out;
 }
 
 policy::PolicyRequest to_policy_request(const ChatRequest& chat) {
   policy::PolicyRequest r;
   r.model = chat.model;
-  for (const auto& m : chat.messages) r.messages.push_back({m.role, m.content, m.name});
+  for (const auto& m : chat.messages) {
+    policy::PolicyMessage pm{m.role, m.content, m.name, {}, m.tool_call_id};
+    for (const auto& c : m.tool_calls) pm.tool_calls.push_back({c.id, c.name, c.arguments});
+    r.messages.push_back(std::move(pm));
+  }
+  for (const auto& t : chat.tools) r.tools.push_back({t.name, t.description, t.parameters});
   r.stop = chat.stop;
   r.user = chat.user;
   r.max_tokens = chat.max_tokens;
@@ -59,7 +91,13 @@ policy::PolicyRequest to_policy_request(const ChatRequest& chat) {
 // What the model gets: the policy's version of every text the policy may change.
 void apply_policy_request(ChatRequest& chat, const policy::PolicyRequest& r) {
   chat.messages.clear();
-  for (const auto& m : r.messages) chat.messages.push_back({m.role, m.content, m.name});
+  for (const auto& m : r.messages) {
+    ChatMessage cm{m.role, m.content, m.name, {}, m.tool_call_id};
+    for (const auto& c : m.tool_calls) cm.tool_calls.push_back({c.id, c.name, c.arguments});
+    chat.messages.push_back(std::move(cm));
+  }
+  chat.tools.clear();
+  for (const auto& t : r.tools) chat.tools.push_back({t.name, t.description, t.parameters});
   chat.stop = r.stop;
   chat.user = r.user;
   chat.max_tokens = r.max_tokens;
@@ -111,15 +149,19 @@ void register_chain_metrics(Metrics& m) {
   m.add_counter("warden_audit_unavailable_total", "Requests refused or answers withheld because the audit log could not take a record.");
 }
 
-policy::TokenCounter backend_token_counter(ChatBackend* backend) {
-  return [backend](const policy::PolicyRequest& r) -> int64_t {
-    std::vector<ChatMessage> messages;
+policy::TokenCounter backend_token_counter(ChatBackend* backend, std::optional<ToolChoice> tool_choice) {
+  return [backend, tool_choice](const policy::PolicyRequest& r) -> int64_t {
+    ChatRequest request;
+    apply_policy_request(request, r);
+    request.tool_choice.mode = r.tools.empty() ? ToolChoice::Mode::kNone : ToolChoice::Mode::kAuto;
+    if (tool_choice) request.tool_choice = *tool_choice;
     size_t bytes = 0;
     for (const auto& m : r.messages) {
-      messages.push_back({m.role, m.content, m.name});
       bytes += m.content.size();
+      for (const auto& c : m.tool_calls) bytes += c.name.size() + c.arguments.size();
     }
-    int64_t tokens = backend ? backend->count_prompt_tokens(messages) : -1;
+    for (const auto& t : r.tools) bytes += t.name.size() + t.description.size() + t.parameters.size();
+    int64_t tokens = backend ? backend->count_prompt_tokens(request) : -1;
     // Unknown: estimate (4 bytes a token) rather than let a limit pass unchecked.
     return tokens >= 0 ? tokens : static_cast<int64_t>((bytes + 3) / 4);
   };
@@ -212,7 +254,7 @@ void run_chat_exchange(ChatExchangeContext c, const core::Json& body, ChatReques
 
   auto session = std::make_shared<policy::RedactionSession>(policy.redactor());
   ChatBackend* backend = c.backend;
-  policy::TokenCounter counter = backend_token_counter(backend);
+  policy::TokenCounter counter = backend_token_counter(backend, chat.tool_choice);
   policy::InputResult input;
   try {
     input = policy::filter_input(policy, *session, to_policy_request(chat), counter);
@@ -262,12 +304,7 @@ void run_chat_exchange(ChatExchangeContext c, const core::Json& body, ChatReques
   }
 
   apply_policy_request(chat, input.request);
-  core::Json model_request = core::Json::object();
-  model_request["messages"] = messages_json(input.request.messages);
-  model_request["stop"] = core::Json::array();
-  for (const auto& s : input.request.stop) model_request["stop"].push_back(s);
-  model_request["user"] = input.request.user;
-  if (input.request.max_tokens) model_request["max_tokens"] = *input.request.max_tokens;
+  core::Json model_request = model_request_json(input.request);
 
   auto filter = std::make_unique<policy::OutputFilter>(policy, *session);
   Metrics* metrics = c.metrics;
@@ -295,6 +332,7 @@ void run_chat_exchange(ChatExchangeContext c, const core::Json& body, ChatReques
       }
       output["spans"] = core::Json::array();
       for (const auto& s : f->spans()) output["spans"].push_back(span_json("output", s));
+      for (const auto& s : f->tool_call_spans()) output["spans"].push_back(span_json(s.where, s.span));
       if (f->stopped()) output["stop_rule"] = f->stop_rule();
       count_rules(metrics, h.policy_name, verdicts);
       count_entities(metrics, f->entity_counts(), "output");
@@ -313,6 +351,19 @@ void run_chat_exchange(ChatExchangeContext c, const core::Json& body, ChatReques
     answer["delivered"] = o.delivered;
     answer["finish_reason"] = o.finish_reason;
     if (!o.error_message.empty()) answer["error"] = o.error_message;
+    if (!o.tool_calls.empty()) {
+      answer["tool_calls"] = core::Json::array();
+      for (const ToolCallOutcome& call : o.tool_calls) {
+        core::Json j = core::Json::object();
+        j["id"] = call.id;
+        j["name"] = call.name;
+        j["produced_arguments"] = call.produced_arguments;
+        if (call.withheld.empty()) j["delivered_arguments"] = call.delivered_arguments;
+        else j["withheld"] = call.withheld;
+        j["complete"] = call.complete;
+        answer["tool_calls"].push_back(std::move(j));
+      }
+    }
     record.payload["answer"] = std::move(answer);
     // The response ends (final chunk, [DONE], or the whole body) once the record is durable.
     audit->record(std::move(record), [complete, done, status = o.status, prompt = o.prompt_tokens,

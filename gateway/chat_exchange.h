@@ -9,6 +9,8 @@
 // is durable (or, if it cannot be made durable, ends with an error instead).
 #pragma once
 
+#include <optional>
+
 #include <functional>
 #include <memory>
 #include <string>
@@ -75,7 +77,8 @@ audit::AuditRecord failed_chat_record(const ChatExchangeContext& context, const 
 
 // Prompt tokens as `backend` counts them (chat template applied), for max_input_tokens
 // rules and dry runs; estimated at 4 bytes a token when the backend cannot tell.
-policy::TokenCounter backend_token_counter(ChatBackend* backend);
+// `tool_choice`: the request's; without one, "auto" when the request has tools.
+policy::TokenCounter backend_token_counter(ChatBackend* backend, std::optional<ToolChoice> tool_choice = std::nullopt);
 
 // Registers the chain's metric families (policy decisions, rules fired, redactions).
 void register_chain_metrics(Metrics& metrics);

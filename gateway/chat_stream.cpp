@@ -1,5 +1,6 @@
 #include "gateway/chat_stream.h"
 
+#include <algorithm>
 #include <ctime>
 
 #include "core/json.h"
@@ -7,6 +8,20 @@
 #include "gateway/api_error.h"
 
 namespace warden::gateway {
+namespace {
+
+core::Json tool_call_json(const ToolCallOutcome& call) {
+  core::Json fn = core::Json::object();
+  fn["name"] = call.name;
+  fn["arguments"] = call.delivered_arguments;
+  core::Json item = core::Json::object();
+  item["id"] = call.id;
+  item["type"] = "function";
+  item["function"] = std::move(fn);
+  return item;
+}
+
+}  // namespace
 
 ChatStream::ChatStream(ChatRequest request, std::string request_id, std::string model,
                        std::shared_ptr<Responder> responder, std::shared_ptr<policy::RedactionSession> session,
@@ -47,15 +62,12 @@ void ChatStream::run(ChatBackend& backend) {
   });
 }
 
-std::string ChatStream::chunk_json(const std::string& delta_content, bool with_role, const char* finish_reason) const {
+std::string ChatStream::chunk_with(core::Json delta, const char* finish_reason) const {
   core::Json chunk = core::Json::object();
   chunk["id"] = id_;
   chunk["object"] = "chat.completion.chunk";
   chunk["created"] = created_;
   chunk["model"] = model_;
-  core::Json delta = core::Json::object();
-  if (with_role) delta["role"] = "assistant";
-  if (with_role || !delta_content.empty()) delta["content"] = delta_content;
   core::Json choice = core::Json::object();
   choice["index"] = 0;
   choice["delta"] = std::move(delta);
@@ -65,6 +77,62 @@ std::string ChatStream::chunk_json(const std::string& delta_content, bool with_r
   chunk["choices"].push_back(std::move(choice));
   if (request_.include_usage) chunk["usage"] = nullptr;
   return chunk.dump();
+}
+
+std::string ChatStream::chunk_json(const std::string& delta_content, bool with_role, const char* finish_reason) const {
+  core::Json delta = core::Json::object();
+  if (with_role) delta["role"] = "assistant";
+  if (with_role || !delta_content.empty()) delta["content"] = delta_content;
+  return chunk_with(std::move(delta), finish_reason);
+}
+
+// The whole call in one delta: id, name and all the arguments (clients accumulate deltas
+// by index, so one piece is as valid as many).
+std::string ChatStream::tool_call_chunk_json(size_t index, const ToolCallOutcome& call) const {
+  core::Json delta = core::Json::object();
+  delta["tool_calls"] = core::Json::array();
+  delta["tool_calls"].push_back(tool_call_json(call));
+  delta["tool_calls"][0]["index"] = static_cast<int64_t>(index);
+  return chunk_with(std::move(delta), nullptr);
+}
+
+bool ChatStream::tool_calls_allowed() const {
+  return !request_.tools.empty() && request_.tool_choice.mode != ToolChoice::Mode::kNone;
+}
+
+bool ChatStream::on_tool_call(const GenerationEvent& event) {
+  ToolCallOutcome call;
+  call.id = "call_" + id_.substr(id_.find('-') + 1) + "_" + std::to_string(tool_calls_.size());
+  call.name = event.tool_name;
+  call.produced_arguments = event.tool_arguments;
+  call.complete = event.tool_call_complete;
+  if (!content_closed_) {
+    // The answer's text ends where its calls begin; what the filter held back goes first.
+    content_closed_ = true;
+    if (filter_) emit(filter_->finish());
+    if (filter_ && filter_->stopped()) {
+      tool_calls_.push_back(std::move(call));
+      tool_calls_.back().withheld = "policy";
+      return false;
+    }
+  }
+  if (!tool_calls_allowed()) {
+    call.withheld = "tool_choice none";
+  } else if (!request_.parallel_tool_calls && delivered_calls_ > 0) {
+    call.withheld = "parallel_tool_calls false";
+  } else if (filter_) {
+    call.delivered_arguments = filter_->check_tool_call(delivered_calls_, call.name, call.produced_arguments);
+    if (filter_->stopped()) call.withheld = "policy";
+  } else {
+    call.delivered_arguments = call.produced_arguments;
+  }
+  const bool stopped = call.withheld == "policy";
+  if (call.withheld.empty()) {
+    if (request_.stream) responder_->write("data: " + tool_call_chunk_json(delivered_calls_, call) + "\n\n");
+    ++delivered_calls_;
+  }
+  tool_calls_.push_back(std::move(call));
+  return !stopped;
 }
 
 void ChatStream::emit(const std::string& text) {
@@ -87,6 +155,7 @@ void ChatStream::on_event(const GenerationEvent& event) {
     switch (event.kind) {
       case GenerationEvent::Kind::kDelta:
         produced_ += event.text;
+        if (content_closed_) return;  // text after the calls: kept in `produced` for the audit only
         emit(filter_ ? filter_->feed(event.text) : event.text);
         if (filter_ && filter_->stopped()) {
           // An output rule ended the answer: nothing after the match is sent.
@@ -94,9 +163,16 @@ void ChatStream::on_event(const GenerationEvent& event) {
           finish(std::move(outcome));
         }
         return;
+      case GenerationEvent::Kind::kToolCall:
+        if (!on_tool_call(event)) {
+          outcome.finish_reason = "content_filter";
+          finish(std::move(outcome));
+        }
+        return;
       case GenerationEvent::Kind::kDone:
-        if (filter_) emit(filter_->finish());
+        if (filter_ && !content_closed_) emit(filter_->finish());
         outcome.finish_reason = filter_ && filter_->stopped() ? "content_filter" : event.finish_reason;
+        if (outcome.finish_reason == "stop" && delivered_calls_ > 0) outcome.finish_reason = "tool_calls";
         if (outcome.finish_reason == "cancelled") {
           outcome.status = 499;
           outcome.error_message = "generation was cancelled";
@@ -124,6 +200,7 @@ void ChatStream::finish(ChatOutcome outcome) {
   finished_ = true;
   outcome.produced = produced_;
   outcome.delivered = delivered_;
+  outcome.tool_calls = tool_calls_;
   if (outcome.finish_reason != "stop" && outcome.finish_reason != "length" && cancel_) cancel_();
   auto self = shared_from_this();
   ChatOutcome copy = outcome;
@@ -172,8 +249,16 @@ void ChatStream::complete(const ChatOutcome& outcome, bool durable) {
   }
   core::Json message = core::Json::object();
   message["role"] = "assistant";
-  message["content"] = outcome.delivered;
+  const bool with_calls = std::any_of(outcome.tool_calls.begin(), outcome.tool_calls.end(),
+                                      [](const ToolCallOutcome& c) { return c.withheld.empty(); });
+  message["content"] = with_calls && outcome.delivered.empty() ? core::Json(nullptr) : core::Json(outcome.delivered);
   message["refusal"] = nullptr;
+  if (with_calls) {
+    message["tool_calls"] = core::Json::array();
+    for (const ToolCallOutcome& c : outcome.tool_calls) {
+      if (c.withheld.empty()) message["tool_calls"].push_back(tool_call_json(c));
+    }
+  }
   core::Json choice = core::Json::object();
   choice["index"] = 0;
   choice["message"] = std::move(message);

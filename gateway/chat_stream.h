@@ -16,20 +16,32 @@
 #include <string>
 #include <vector>
 
+#include "core/json.h"
 #include "gateway/chat_backend.h"
 #include "gateway/http_types.h"
 #include "policy/policy.h"
 
 namespace warden::gateway {
 
+// A function call the model made, as produced and as the caller got it.
+struct ToolCallOutcome {
+  std::string id;  // "call_..." as sent to the caller
+  std::string name;
+  std::string produced_arguments;
+  std::string delivered_arguments;
+  bool complete = true;    // false: the answer ended inside the call
+  std::string withheld;    // why it was not sent ("" when it was): tool_choice none, parallel_tool_calls, policy
+};
+
 struct ChatOutcome {
   int status = 200;            // 200; 499 client went away; 5xx failures
   int prompt_tokens = 0;
   int completion_tokens = 0;
-  std::string finish_reason;   // stop | length | content_filter | cancelled | error
+  std::string finish_reason;   // stop | length | tool_calls | content_filter | cancelled | error
   std::string produced;        // the answer as the model produced it
   std::string delivered;       // the answer as the caller got it (before the last step)
   std::string error_message;   // for failures: what the caller is told
+  std::vector<ToolCallOutcome> tool_calls;
 };
 
 class ChatStream : public std::enable_shared_from_this<ChatStream> {
@@ -48,9 +60,14 @@ class ChatStream : public std::enable_shared_from_this<ChatStream> {
  private:
   void on_event(const GenerationEvent& event);
   void emit(const std::string& text);
+  // Returns false when the policy stopped the answer at this call.
+  bool on_tool_call(const GenerationEvent& event);
+  bool tool_calls_allowed() const;
   void finish(ChatOutcome outcome);
   void complete(const ChatOutcome& outcome, bool durable);
+  std::string chunk_with(core::Json delta, const char* finish_reason) const;
   std::string chunk_json(const std::string& delta_content, bool with_role, const char* finish_reason) const;
+  std::string tool_call_chunk_json(size_t index, const ToolCallOutcome& call) const;
 
   ChatRequest request_;
   std::string id_;  // "chatcmpl-..."
@@ -66,6 +83,9 @@ class ChatStream : public std::enable_shared_from_this<ChatStream> {
   std::function<void()> cancel_;
   std::string produced_;
   std::string delivered_;
+  std::vector<ToolCallOutcome> tool_calls_;
+  size_t delivered_calls_ = 0;
+  bool content_closed_ = false;  // the first tool call ended the answer's text
   bool finished_ = false;
 };
 

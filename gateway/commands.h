@@ -10,6 +10,11 @@
 #include "core/config.h"
 #include "gateway/chat_backend.h"
 
+namespace warden::inference {
+class Tokenizer;
+class LanguageModel;
+}  // namespace warden::inference
+
 namespace warden::gateway {
 
 // Returns -1 when `command` is not a module command, else the command's exit code.
@@ -21,5 +26,10 @@ int run_configured_command(const std::string& command, const core::Config& confi
 void print_module_commands(std::ostream& out);
 
 std::unique_ptr<ChatBackend> make_engine_backend(const core::Config& config, std::ostream& notices);
+// The same backend around a model and tokenizer already loaded (tests: a scripted model).
+std::unique_ptr<ChatBackend> make_loaded_engine_backend(std::string served_name,
+                                                 std::shared_ptr<const inference::Tokenizer> tokenizer,
+                                                 std::shared_ptr<inference::LanguageModel> model,
+                                                 const core::ModelConfig& config);
 
 }  // namespace warden::gateway

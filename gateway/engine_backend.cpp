@@ -10,6 +10,7 @@
 #include "inference/model_deepseek.h"
 #include "inference/synth.h"
 #include "inference/tokenizer.h"
+#include "inference/tool_call_parser.h"
 
 namespace warden::gateway {
 namespace {
@@ -33,22 +34,20 @@ class EngineBackend : public ChatBackend {
   bool ready() const override { return true; }
   double queue_depth() const override { return static_cast<double>(engine_.stats().queued); }
 
-  int64_t count_prompt_tokens(const std::vector<ChatMessage>& request_messages) const override {
-    std::vector<inf::ChatMessage> messages;
-    for (const auto& m : request_messages) messages.push_back({m.role, m.content});
+  bool supports_tools() const override { return chat_template_.supports_tools(); }
+
+  int64_t count_prompt_tokens(const ChatRequest& request) const override {
     try {
-      return static_cast<int64_t>(chat_template_.render(*tokenizer_, messages, true).size());
+      return static_cast<int64_t>(render(request).size());
     } catch (const std::invalid_argument&) {
       return -1;  // the engine reports the problem when the request starts
     }
   }
 
   std::function<void()> start(const ChatRequest& request, std::function<void(const GenerationEvent&)> on_event) override {
-    std::vector<inf::ChatMessage> messages;
-    for (const auto& m : request.messages) messages.push_back({m.role, m.content});
     inf::GenerationRequest job;
     try {
-      job.prompt = chat_template_.render(*tokenizer_, messages, true);
+      job.prompt = render(request);
     } catch (const std::invalid_argument& e) {
       throw ApiError::bad_request(e.what(), std::string("messages"));
     }
@@ -59,16 +58,41 @@ class EngineBackend : public ChatBackend {
     job.sampling.frequency_penalty = request.frequency_penalty;
     job.stop.stop_strings = request.stop;
     job.stop.max_tokens = request.max_tokens.value_or(0);
-    job.sink = [on_event](const inf::GenerationEvent& e) {
+    // The answer's text and its tool calls are told apart here, where the model's format is
+    // known; a forced call's beginning is in the prompt, so the parser sees it first.
+    std::shared_ptr<inf::ToolCallParser> parser;
+    if (chat_template_.supports_tools()) {
+      parser = std::make_shared<inf::ToolCallParser>();
+      parser->push(chat_template_.forced_output_prefix(tool_choice(request)));
+    }
+    job.sink = [on_event, parser](const inf::GenerationEvent& e) {
       GenerationEvent out;
       out.prompt_tokens = e.prompt_tokens;
       out.completion_tokens = e.completion_tokens;
+      auto send_pieces = [&](const std::vector<inf::OutputPiece>& pieces) {
+        for (const inf::OutputPiece& piece : pieces) {
+          GenerationEvent p = out;
+          if (piece.kind == inf::OutputPiece::Kind::kText) {
+            if (piece.text.empty()) continue;
+            p.kind = GenerationEvent::Kind::kDelta;
+            p.text = piece.text;
+          } else {
+            p.kind = GenerationEvent::Kind::kToolCall;
+            p.tool_name = piece.call.name;
+            p.tool_arguments = piece.call.arguments;
+            p.tool_call_complete = piece.call.complete;
+          }
+          on_event(p);
+        }
+      };
       switch (e.kind) {
         case inf::GenerationEvent::Kind::kDelta:
+          if (parser) return send_pieces(parser->push(e.text));
           out.kind = GenerationEvent::Kind::kDelta;
           out.text = e.text;
           break;
         case inf::GenerationEvent::Kind::kFinished:
+          if (parser) send_pieces(parser->finish());
           out.kind = GenerationEvent::Kind::kDone;
           out.finish_reason = inf::finish_reason_name(e.finish_reason);
           break;
@@ -100,6 +124,32 @@ class EngineBackend : public ChatBackend {
   }
 
  private:
+  static inf::ToolChoice tool_choice(const ChatRequest& request) {
+    inf::ToolChoice choice;
+    switch (request.tool_choice.mode) {
+      case ToolChoice::Mode::kAuto: choice.mode = inf::ToolChoice::Mode::kAuto; break;
+      case ToolChoice::Mode::kNone: choice.mode = inf::ToolChoice::Mode::kNone; break;
+      case ToolChoice::Mode::kRequired: choice.mode = inf::ToolChoice::Mode::kRequired; break;
+      case ToolChoice::Mode::kFunction: choice.mode = inf::ToolChoice::Mode::kFunction; break;
+    }
+    choice.function = request.tool_choice.function;
+    return choice;
+  }
+
+  // The prompt: chat template with the request's tools and tool calls.
+  std::vector<inf::TokenId> render(const ChatRequest& request) const {
+    std::vector<inf::ChatMessage> messages;
+    for (const auto& m : request.messages) {
+      inf::ChatMessage message{m.role, m.content, {}};
+      for (const auto& c : m.tool_calls) message.tool_calls.push_back({c.id, c.name, c.arguments});
+      messages.push_back(std::move(message));
+    }
+    std::vector<inf::ToolSpec> tools;
+    for (const auto& t : request.tools) tools.push_back({t.name, t.description, t.parameters});
+    inf::ToolOptions options{tools, tool_choice(request)};
+    return chat_template_.render(*tokenizer_, messages, true, options);
+  }
+
   static inf::EngineOptions options(const core::ModelConfig& config) {
     inf::EngineOptions o;
     o.max_queue = static_cast<size_t>(config.max_queue);
@@ -138,6 +188,11 @@ std::unique_ptr<ChatBackend> make_engine_backend(const core::Config& config, std
   std::string name = config.model.served_name.empty() ? fs::absolute(dir).lexically_normal().filename().string() : config.model.served_name;
   core::log_info("model loaded", {{"model", name}, {"dir", dir.string()}, {"compute", config.model.compute}});
   return std::make_unique<EngineBackend>(name, tokenizer, model, config.model);
+}
+
+std::unique_ptr<ChatBackend> make_loaded_engine_backend(std::string served_name, std::shared_ptr<const inf::Tokenizer> tokenizer,
+                                                 std::shared_ptr<inf::LanguageModel> model, const core::ModelConfig& config) {
+  return std::make_unique<EngineBackend>(std::move(served_name), std::move(tokenizer), std::move(model), config);
 }
 
 }  // namespace warden::gateway

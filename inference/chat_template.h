@@ -19,9 +19,37 @@ namespace warden::inference {
 
 class Tokenizer;
 
+// A function call in an assistant message of the conversation (DeepSeek-V3 only).
+struct ToolCall {
+  std::string id;         // not rendered: the V3 format has no call ids
+  std::string name;
+  std::string arguments;  // JSON text, rendered as it is
+};
+
 struct ChatMessage {
   std::string role;  // "system", "user", "assistant" (and "tool" for DeepSeek-V3)
   std::string content;
+  std::vector<ToolCall> tool_calls = {};  // assistant messages (= {}: two-field initializers stay quiet)
+};
+
+// A function the model may call: rendered into the system prompt.
+struct ToolSpec {
+  std::string name;
+  std::string description;
+  std::string parameters;  // JSON Schema as JSON text; "" when absent
+};
+
+// OpenAI's tool_choice. kNone: the tools are not shown to the model. kRequired and
+// kFunction make the prompt end inside a tool call, so the model's output continues it.
+struct ToolChoice {
+  enum class Mode { kAuto, kNone, kRequired, kFunction };
+  Mode mode = Mode::kAuto;
+  std::string function;  // kFunction
+};
+
+struct ToolOptions {
+  std::span<const ToolSpec> tools;
+  ToolChoice choice;
 };
 
 enum class ChatTemplateKind { kDeepSeekV3, kDeepSeekV2 };
@@ -40,8 +68,17 @@ class ChatTemplate {
   // Prompt ids for `messages` (bos first). With `add_generation_prompt`, ends where the
   // assistant's reply begins. Throws std::invalid_argument naming a message with a role the
   // template does not know, and std::runtime_error when a needed special token is missing.
+  // With `tools` (DeepSeek-V3 only; V2 throws std::invalid_argument naming `tools`), the
+  // functions are described after the system prompts, and assistant tool_calls are
+  // rendered in the model's tool-call tokens.
   std::vector<TokenId> render(const Tokenizer& tokenizer, std::span<const ChatMessage> messages,
-                              bool add_generation_prompt) const;
+                              bool add_generation_prompt, const ToolOptions& tools = {}) const;
+
+  bool supports_tools() const { return kind_ == ChatTemplateKind::kDeepSeekV3; }
+  // The text (special tokens by their content) that render() put after the generation
+  // prompt to force a call for `choice`; the model's output continues it, so a parser of
+  // the output must see it first. Empty for kAuto and kNone.
+  std::string forced_output_prefix(const ToolChoice& choice) const;
 
  private:
   ChatTemplateKind kind_;

@@ -1,13 +1,26 @@
-// The input stage: content rules (deny_topics, regex, injection) in document order on the
-// texts as sent, then PII/secret redaction of every text with the request's vault, then
-// the required system prompt and the limits (max_messages, allowed_models,
-// max_input_tokens, max_output_tokens) in document order. The first block stops it.
+// The input stage works on "text slots": every text of the request that a rule or the
+// redaction reads. A slot has a `where` (for verdicts and spans), the role content rules
+// filter on, and its text:
+//   messages[k].content                                   the message's role (tool included)
+//   messages[k].tool_calls[j].function.arguments<path>    assistant; one slot per JSON string
+//                                                         value, the whole text when not JSON
+//   tools[t].function.description                         system
+//   tools[t].function.parameters<path>                    system; one slot per JSON string value
+//   stop[j], user                                         redaction only
+// Order: content rules (deny_topics, regex, injection) in document order on the slots of the
+// roles they read, as sent; then per slot the rules' redactions and PII/secret redaction with
+// the request's one vault (the same value gets the same placeholder in a message and in a
+// call's arguments); the slots are written back (JSON texts by splicing the changed strings
+// into the original text, json_strings.h); then the required system prompt and the limits
+// (max_messages, allowed_models, max_input_tokens, max_output_tokens) in document order.
+// The first block stops it.
 #include <algorithm>
 #include <cstdio>
 #include <set>
 
 #include "policy/guardrails.h"
 #include "policy/injection.h"
+#include "policy/json_strings.h"
 
 namespace warden::policy {
 namespace {
@@ -40,6 +53,31 @@ bool model_allowed(const GuardRule& rule, const std::string& model) {
   return false;
 }
 
+constexpr uint32_t kRedactionOnly = 0;  // a slot no content rule reads (stop, user)
+constexpr size_t kNone = static_cast<size_t>(-1);
+
+struct TextSlot {
+  std::string where;
+  uint32_t role = kRedactionOnly;  // role bit for the rules' `roles`
+  std::string text;                // as sent; after the redaction step, as the model gets it
+  bool changed = false;
+};
+
+// A field of InputResult::request that slots were cut from and are written back to.
+struct SlotField {
+  std::string* text;                                 // points into the result's request
+  std::optional<std::vector<JsonStringValue>> json;  // set: one slot per string value
+  size_t first_slot = 0;
+};
+
+std::string tool_call_where(size_t message, size_t call) {
+  return "messages[" + std::to_string(message) + "].tool_calls[" + std::to_string(call) + "].function.arguments";
+}
+
+std::string tool_where(size_t tool, const char* field) {
+  return "tools[" + std::to_string(tool) + "].function." + field;
+}
+
 struct InputRun {
   const CompiledPolicy::Impl& p;
   const PolicyRequest& original;
@@ -47,11 +85,65 @@ struct InputRun {
   std::vector<MatchReport>* matches;
   InputResult r;
   std::vector<std::optional<RuleVerdict>> verdicts;
-  std::vector<std::vector<RedactSpan>> redactions;  // by message
+  // Built from r.request before any rule runs; r.request's vectors are not resized until
+  // write_back() has run, so the field pointers stay valid.
+  std::vector<TextSlot> slots;
+  std::vector<SlotField> fields;
+  std::vector<std::vector<RedactSpan>> redactions;  // by slot
   bool flagged = false;
   bool changed = false;
 
   bool blocked() const { return r.decision == Decision::kBlocked; }
+
+  void add_text(std::string& field, std::string where, uint32_t role) {
+    fields.push_back(SlotField{&field, std::nullopt, slots.size()});
+    slots.push_back(TextSlot{std::move(where), role, field, false});
+  }
+
+  // JSON text: a slot per string value (keys are not scanned), `where` + its JSON path.
+  void add_json(std::string& field, const std::string& where, uint32_t role) {
+    auto values = json_string_values(field);
+    if (!values) {
+      add_text(field, where, role);
+      return;
+    }
+    const size_t first = slots.size();
+    for (const JsonStringValue& v : *values) slots.push_back(TextSlot{where + v.path, role, v.value, false});
+    fields.push_back(SlotField{&field, std::move(values), first});
+  }
+
+  void collect_slots() {
+    PolicyRequest& req = r.request;
+    for (size_t k = 0; k < req.messages.size(); ++k) {
+      PolicyMessage& m = req.messages[k];
+      add_text(m.content, message_where(k), role_bit(m.role));
+      for (size_t j = 0; j < m.tool_calls.size(); ++j) add_json(m.tool_calls[j].arguments, tool_call_where(k, j), kRoleAssistant);
+    }
+    for (size_t t = 0; t < req.tools.size(); ++t) {
+      add_text(req.tools[t].description, tool_where(t, "description"), kRoleSystem);
+      if (!req.tools[t].parameters.empty()) add_json(req.tools[t].parameters, tool_where(t, "parameters"), kRoleSystem);
+    }
+    for (size_t j = 0; j < req.stop.size(); ++j) add_text(req.stop[j], "stop[" + std::to_string(j) + "]", kRedactionOnly);
+    if (!req.user.empty()) add_text(req.user, "user", kRedactionOnly);
+  }
+
+  void write_back() {
+    for (SlotField& f : fields) {
+      if (!f.json) {
+        if (slots[f.first_slot].changed) *f.text = slots[f.first_slot].text;
+        continue;
+      }
+      const size_t n = f.json->size();
+      bool any = false;
+      std::vector<std::string> replacements;
+      replacements.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
+        any |= slots[f.first_slot + i].changed;
+        replacements.push_back(slots[f.first_slot + i].text);
+      }
+      if (any) *f.text = splice_json_strings(*f.text, *f.json, replacements);
+    }
+  }
 
   void block(const GuardRule& rule) {
     r.decision = Decision::kBlocked;
@@ -72,12 +164,12 @@ struct InputRun {
     std::string first;
     double best_score = 0.0;
     const DenyProbe probe = [this](std::string_view decoded) { return probe_deny_rules(p.input, decoded); };
-    for (size_t k = 0; k < original.messages.size(); ++k) {
-      const PolicyMessage& m = original.messages[k];
-      if (!(role_bit(m.role) & rule.roles)) continue;
-      const std::string where = message_where(k);
+    for (size_t k = 0; k < slots.size(); ++k) {
+      const TextSlot& slot = slots[k];
+      if (!(slot.role & rule.roles)) continue;
+      const std::string& where = slot.where;
       if (rule.kind == RuleKind::kRegex && rule.allow) {
-        for (const RuleHit& h : regex_hits(rule, m.content)) {
+        for (const RuleHit& h : regex_hits(rule, slot.text)) {
           if (rule.scope_text) text_exempt[k] = std::min(text_exempt[k], index);
           else allowed[k].emplace_back(h.start, h.end);
           report(index, where, h.start, h.end, h.what);
@@ -87,7 +179,7 @@ struct InputRun {
       }
       std::vector<RuleHit> hits;
       if (rule.kind == RuleKind::kInjection) {
-        const InjectionResult res = InjectionDetector::instance().analyze(m.content, rule.checks, probe);
+        const InjectionResult res = InjectionDetector::instance().analyze(slot.text, rule.checks, probe);
         best_score = std::max(best_score, res.score);
         if (res.score < rule.threshold) continue;
         std::string cues;
@@ -98,7 +190,7 @@ struct InputRun {
         }
         if (first.empty()) first = "score " + fmt_score(res.score) + " >= " + fmt_score(rule.threshold) + " in " + where + " (" + cues + ")";
       } else {
-        hits = rule.kind == RuleKind::kDenyTopics ? deny_topic_hits(rule, m.content) : regex_hits(rule, m.content);
+        hits = rule.kind == RuleKind::kDenyTopics ? deny_topic_hits(rule, slot.text) : regex_hits(rule, slot.text);
         if (text_exempt[k] < index) {
           for (const RuleHit& h : hits) report(index, where, h.start, h.end, h.what, p.input[text_exempt[k]].id);
           continue;
@@ -142,21 +234,25 @@ struct InputRun {
     return v;
   }
 
-  void redact_texts(RedactionSession& session) {
+  // The rules' redactions, then PII/secret redaction of every slot with the one vault.
+  void redact_slots(RedactionSession& session) {
+    for (size_t k = 0; k < slots.size(); ++k) {
+      if (redactions[k].empty()) continue;
+      slots[k].text = apply_rule_redactions(slots[k].text, redactions[k]);
+      slots[k].changed = changed = true;
+    }
     std::set<std::string> blocked_types;
-    auto one = [&](std::string& text, const std::string& where) {
-      RedactionResult res = session.redact(text);
+    for (TextSlot& slot : slots) {
+      RedactionResult res = session.redact(slot.text);
       for (const RedactedSpan& s : res.spans) {
         ++r.entity_counts[s.type];
-        r.spans.push_back(SpanReport{where, s});
+        r.spans.push_back(SpanReport{slot.where, s});
       }
       blocked_types.insert(res.blocked_types.begin(), res.blocked_types.end());
-      if (!res.spans.empty()) changed = true;
-      text = std::move(res.text);
-    };
-    for (size_t k = 0; k < r.request.messages.size(); ++k) one(r.request.messages[k].content, message_where(k));
-    for (size_t j = 0; j < r.request.stop.size(); ++j) one(r.request.stop[j], "stop[" + std::to_string(j) + "]");
-    if (!r.request.user.empty()) one(r.request.user, "user");
+      if (res.spans.empty()) continue;
+      slot.changed = changed = true;
+      slot.text = std::move(res.text);
+    }
     if (blocked_types.empty()) return;
     r.decision = Decision::kBlocked;
     r.block_rule = "redaction";
@@ -165,6 +261,17 @@ struct InputRun {
     for (const auto& t : r.blocked_types) names += std::string(names.empty() ? "" : ", ") + t;
     r.block_message = "This request was blocked by policy: it contains data that may not be sent to the model (" +
                       names + ").";
+  }
+
+  // 1 token per 4 bytes of everything the model reads, when no tokenizer is given.
+  static int64_t estimate_tokens(const PolicyRequest& req) {
+    size_t bytes = 0;
+    for (const PolicyMessage& m : req.messages) {
+      bytes += m.content.size();
+      for (const PolicyToolCall& c : m.tool_calls) bytes += c.name.size() + c.arguments.size();
+    }
+    for (const PolicyTool& t : req.tools) bytes += t.name.size() + t.description.size() + t.parameters.size();
+    return static_cast<int64_t>((bytes + 3) / 4);
   }
 
   RuleVerdict limit_rule(size_t index) {
@@ -185,13 +292,7 @@ struct InputRun {
         break;
       case RuleKind::kMaxInputTokens: {
         int64_t tokens = 0;
-        if (count_tokens) {
-          tokens = count_tokens(r.request);
-        } else {
-          size_t bytes = 0;
-          for (const auto& m : r.request.messages) bytes += m.content.size();
-          tokens = static_cast<int64_t>((bytes + 3) / 4);
-        }
+        tokens = count_tokens ? count_tokens(r.request) : estimate_tokens(r.request);
         v.where = "messages";
         v.fired = tokens > rule.limit;
         v.detail = std::to_string(tokens) + " prompt tokens" + (v.fired ? " > " : " <= ") + "limit " +
@@ -219,11 +320,12 @@ struct InputRun {
   }
 
   void run(RedactionSession& session) {
+    collect_slots();
     const size_t n = p.input.size();
     verdicts.resize(n);
-    redactions.resize(original.messages.size());
-    std::vector<size_t> text_exempt(original.messages.size(), static_cast<size_t>(-1));
-    std::vector<std::vector<std::pair<size_t, size_t>>> allowed(original.messages.size());
+    redactions.resize(slots.size());
+    std::vector<size_t> text_exempt(slots.size(), kNone);  // by slot: the allow rule (scope text) exempting it
+    std::vector<std::vector<std::pair<size_t, size_t>>> allowed(slots.size());  // by slot: allow matches
     auto act = [&](size_t i, const RuleVerdict& v) {
       const GuardRule& rule = p.input[i];
       if (!v.fired) return;
@@ -236,18 +338,17 @@ struct InputRun {
       act(i, *verdicts[i]);
     }
     if (!blocked()) {
-      for (size_t k = 0; k < redactions.size(); ++k) {
-        if (redactions[k].empty()) continue;
-        r.request.messages[k].content = apply_rule_redactions(original.messages[k].content, redactions[k]);
-        changed = true;
-      }
-      redact_texts(session);
+      redact_slots(session);
+      write_back();
     }
     if (!blocked()) {
       for (size_t i = 0; i < n; ++i) {
         const GuardRule& rule = p.input[i];
         if (rule.kind != RuleKind::kSystemPrompt) continue;
-        r.request.messages.insert(r.request.messages.begin(), PolicyMessage{"system", rule.text, ""});
+        PolicyMessage system;
+        system.role = "system";
+        system.content = rule.text;
+        r.request.messages.insert(r.request.messages.begin(), std::move(system));
         RuleVerdict v = base_verdict(rule);
         v.fired = true;
         v.where = "messages[0]";
@@ -279,7 +380,7 @@ struct InputRun {
 
 InputResult run_input_filter(const CompiledPolicy& policy, RedactionSession& session, const PolicyRequest& request,
                              const TokenCounter& count_tokens, std::vector<MatchReport>* matches) {
-  InputRun run{policy.impl(), request, count_tokens, matches, {}, {}, {}};
+  InputRun run{policy.impl(), request, count_tokens, matches, {}, {}, {}, {}, {}};
   run.r.request = request;
   run.run(session);
   return std::move(run.r);

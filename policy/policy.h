@@ -53,10 +53,28 @@ std::string_view decision_name(Decision decision);  // allowed | flagged | redac
 
 // The parts of a chat request a policy looks at and may change. The gateway converts its
 // own request type to and from this.
+
+// A function call an assistant message made earlier in the conversation.
+struct PolicyToolCall {
+  std::string id;
+  std::string name;
+  std::string arguments;  // JSON text as the client sent it (may be invalid JSON)
+};
+
 struct PolicyMessage {
-  std::string role;  // system | developer | user | assistant
+  std::string role;  // system | developer | user | assistant | tool
   std::string content;
   std::string name;
+  // `{}`: brace-initialising {role, content, name} stays free of -Wmissing-field-initializers.
+  std::vector<PolicyToolCall> tool_calls{};  // assistant messages
+  std::string tool_call_id{};                // tool messages: the call this output answers
+};
+
+// A function the client offers the model (`tools[i].function`).
+struct PolicyTool {
+  std::string name;
+  std::string description;
+  std::string parameters;  // JSON Schema as JSON text; "" when absent
 };
 
 struct PolicyRequest {
@@ -65,6 +83,7 @@ struct PolicyRequest {
   std::vector<std::string> stop;
   std::string user;
   std::optional<int> max_tokens;
+  std::vector<PolicyTool> tools;
 };
 
 // Prompt tokens as the model would count them (chat template applied); the gateway passes
@@ -85,8 +104,14 @@ struct RuleVerdict {
 };
 
 struct SpanReport {
-  std::string where;  // "messages[1].content", "stop[0]", "user", "output"
-  RedactedSpan span;  // byte offsets into that text as it was before redaction
+  // "messages[1].content", "stop[0]", "user", "output", "tools[0].function.description";
+  // a JSON string value inside tool-call arguments or a tool's parameters adds its path:
+  //   "messages[2].tool_calls[0].function.arguments.to"
+  //   "tools[0].function.parameters.properties.city.description"
+  //   "tool_calls[1].function.arguments.items[2].name"  (a call the model made)
+  std::string where;
+  RedactedSpan span;  // byte offsets into that text (a JSON string: its decoded value) as
+                      // it was before PII redaction
 };
 
 struct InputResult {
@@ -131,7 +156,11 @@ class CompiledPolicy {
 };
 
 // The input stage: guardrails.input in document order on the request as sent, then the
-// redaction of every text (messages, stop strings, user) with one vault, then limits.
+// redaction of every text with one vault, then limits. The texts: message contents (any
+// role), each JSON string value of tool-call arguments (the whole text when not JSON; role
+// assistant for content rules), tool descriptions and each string in a tool's parameters
+// (role system), stop strings and user (redaction only). Changed JSON strings are spliced
+// back into the original text, so arguments and parameters stay valid JSON.
 InputResult filter_input(const CompiledPolicy& policy, RedactionSession& session, const PolicyRequest& request,
                          const TokenCounter& count_tokens = {});
 
@@ -144,6 +173,20 @@ class OutputFilter {
   ~OutputFilter();
   std::string feed(std::string_view delta);  // text that may be sent now
   std::string finish();                      // the rest
+  // A tool call of the answer, checked whole once the model has finished it (the answer
+  // text around it goes through feed/finish). Every JSON string in `arguments` (the whole
+  // text when it is not JSON) passes the answer's three steps: pii_leak on the raw value,
+  // pseudonyms restored and new PII handled per policy, guardrails.output. Returns the
+  // arguments the caller gets, valid JSON whenever the model's were. When a block fires,
+  // stopped() turns true: the call must not be sent (finish_reason "content_filter").
+  // `index` is the call's position in the answer; spans are reported with where
+  // "tool_calls[<index>].function.arguments" plus the JSON path of the string. Only the
+  // strings are re-encoded; keys, numbers and whitespace stay as the model wrote them.
+  // Returns "" when the filter has stopped (now or earlier). Throws RedactionError when a
+  // value cannot be scanned: the call must not be sent. Tallies count in verdicts(),
+  // entity_counts() and decision() with the answer text's.
+  std::string check_tool_call(size_t index, std::string_view name, std::string_view arguments);
+  const std::vector<SpanReport>& tool_call_spans() const;
   // A block (guardrail or entity type) ended the answer: finish_reason "content_filter".
   bool stopped() const;
   const std::string& stop_rule() const;  // rule id, or "redaction"
@@ -159,7 +202,9 @@ class OutputFilter {
 };
 
 // The dry run. `sample`: {"model"?, "messages": [...], "stop"?, "user"?, "max_tokens"?,
-// "answer"?: text run through the output stage}. Returns {"policy": {name, version},
+// "tools"?, "answer"?: text run through the output stage, "answer_tool_calls"?: [{"name",
+// "arguments"}] run through check_tool_call}. Messages, tools and tool calls have the
+// OpenAI request's shape. Returns {"policy": {name, version},
 // "decision", "input": {verdicts, spans, redacted messages, block}, "output"?: {...}}.
 // Throws PolicyError naming the field when the sample is malformed.
 core::Json dry_run(const CompiledPolicy& policy, const core::Json& sample, const TokenCounter& count_tokens = {});

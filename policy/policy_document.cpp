@@ -306,7 +306,8 @@ void parse_injection(Context& cx, const Json& v, const std::string& path, GuardR
     }
   }
   if (auto t = ck.number(v, "threshold", path, 0.0, 1.0, true)) rule.threshold = *t;
-  if (!v.contains("roles")) rule.roles = kRoleUser;
+  // Tool outputs are the classic path of indirect injection (a fetched page, a file).
+  if (!v.contains("roles")) rule.roles = kRoleUser | kRoleTool;
 }
 
 void parse_kind_fields(Context& cx, const Json& v, const std::string& path, GuardRule& rule) {

@@ -35,6 +35,13 @@ out=$(node tests/e2e/openai_e2e.mjs "$base/v1" "$user_key" "$limited_key")
 echo "$out"
 check "openai client" "$(echo "$out" | tail -1)" '{"models":"demo-tiny-v3","chat_tokens":6,"stream_chunks":6,"unauthorized":401,"rate_limited":429}'
 
+# Function calling through the real template, engine and tool-call parser: a forced call
+# starts in the prompt, so even the random demo model answers with a call of that function.
+body=$(curl -s -H "Authorization: Bearer $user_key" -H 'Content-Type: application/json' \
+  -d '{"model":"demo-tiny-v3","messages":[{"role":"user","content":"Weather in Oslo?"}],"max_tokens":4,"seed":3,
+       "tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}}],
+       "tool_choice":{"type":"function","function":{"name":"get_weather"}}}' "$base/v1/chat/completions")
+check "forced tool call" "$(echo "$body" | python3 -c 'import json,sys; print(json.load(sys.stdin)["choices"][0]["message"]["tool_calls"][0]["function"]["name"])')" get_weather
 
 # Redaction and policies through the real binary and its PostgreSQL.
 chat() { curl -s -o "$state/chat.json" -w '%{http_code}' -H "Authorization: Bearer $1" -H 'Content-Type: application/json' \

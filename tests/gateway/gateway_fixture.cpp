@@ -15,9 +15,9 @@ using namespace warden;
 using warden::core::Json;
 
 namespace gateway_test {
-int64_t EchoBackend::count_prompt_tokens(const std::vector<gateway::ChatMessage>& messages) const {
+int64_t EchoBackend::count_prompt_tokens(const gateway::ChatRequest& request) const {
   int64_t words = 0;
-  for (const auto& m : messages) {
+  for (const auto& m : request.messages) {
     bool in_word = false;
     for (char c : m.content) {
       bool space = c == ' ' || c == '\n' || c == '\t';
@@ -34,6 +34,7 @@ std::function<void()> EchoBackend::start(const gateway::ChatRequest& request,
   {
     std::lock_guard lock(mutex);
     last_prompt = text;
+    last_request = request;
   }
   if (on_start) on_start(request);
   if (text == "overload") throw gateway::ApiError::unavailable("the model queue is full");
@@ -48,7 +49,24 @@ std::function<void()> EchoBackend::start(const gateway::ChatRequest& request,
         ++cancelled;
         return;
       }
-      size_t space = text.find(' ', start);
+      const bool line_start = start == 0 || text[start - 1] == '\n';
+      if (line_start && (text.compare(start, 5, "CALL ") == 0 || text.compare(start, 8, "PARTIAL ") == 0)) {
+        size_t end = text.find('\n', start);
+        std::string line = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        const bool partial = line[0] == 'P';
+        line.erase(0, partial ? 8 : 5);
+        size_t sp = line.find(' ');
+        gateway::GenerationEvent call;
+        call.kind = gateway::GenerationEvent::Kind::kToolCall;
+        call.tool_name = line.substr(0, sp);
+        call.tool_arguments = sp == std::string::npos ? "" : line.substr(sp + 1);
+        call.tool_call_complete = !partial;
+        on_event(call);
+        ++words;
+        start = end == std::string::npos ? text.size() : end + 1;
+        continue;
+      }
+      size_t space = text.find_first_of(" \n", start);
       std::string word = text.substr(start, space == std::string::npos ? std::string::npos : space - start + 1);
       gateway::GenerationEvent delta;
       delta.text = word;
@@ -118,6 +136,18 @@ StreamedAnswer parse_sse(const std::string& body) {
     }
     const Json& choice = chunk.at("choices")[0];
     if (const Json* c = choice.at("delta").find("content")) a.content += c->as_string();
+    if (const Json* calls = choice.at("delta").find("tool_calls")) {
+      for (const Json& call : calls->as_array()) {
+        const size_t index = static_cast<size_t>(call.at("index").as_int());
+        if (a.tool_calls.size() <= index) a.tool_calls.resize(index + 1);
+        StreamedToolCall& t = a.tool_calls[index];
+        if (const Json* id = call.find("id")) t.id += id->as_string();
+        if (const Json* fn = call.find("function")) {
+          if (const Json* n = fn->find("name")) t.name += n->as_string();
+          if (const Json* args = fn->find("arguments")) t.arguments += args->as_string();
+        }
+      }
+    }
     if (!choice.at("finish_reason").is_null()) a.finish_reason = choice.at("finish_reason").as_string();
   }
   return a;

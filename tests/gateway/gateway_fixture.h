@@ -2,7 +2,8 @@
 // binary, a fresh migrated database per fixture), the real App and HTTP server, a real
 // audit writer sealing to a test reviewer key, a policy snapshot the test can swap, and
 // a test double for the model stage (tests only): it streams the last message it received
-// back word by word, so assertions can see exactly what the model was given.
+// back word by word, so assertions can see exactly what the model was given (and turns
+// "CALL name ARGS" lines into tool calls).
 #pragma once
 
 #include <atomic>
@@ -11,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "audit/keys.h"
 #include "audit/reader.h"
@@ -30,7 +32,8 @@ class EchoBackend : public warden::gateway::ChatBackend {
   int64_t created_at() const override { return 1700000000; }
   bool ready() const override { return true; }
   double queue_depth() const override { return 0; }
-  int64_t count_prompt_tokens(const std::vector<warden::gateway::ChatMessage>& messages) const override;
+  int64_t count_prompt_tokens(const warden::gateway::ChatRequest& request) const override;
+  bool supports_tools() const override { return tools; }
   std::function<void()> start(const warden::gateway::ChatRequest& request,
                               std::function<void(const warden::gateway::GenerationEvent&)> on_event) override;
   std::atomic<int> cancelled{0};
@@ -40,6 +43,11 @@ class EchoBackend : public warden::gateway::ChatBackend {
   // start), and a pause before the first word so that requests stay in flight a while.
   std::function<void(const warden::gateway::ChatRequest&)> on_start;
   std::atomic<int> delay_ms{0};
+  // Function calling: with `tools` on, a line "CALL name ARGS" of the last message becomes a
+  // whole tool-call event (a line "PARTIAL name ARGS" one the answer ended inside); other
+  // lines are echoed as text. Off: requests using tools are refused like a V2 model's.
+  std::atomic<bool> tools{true};
+  warden::gateway::ChatRequest last_request;  // the last request as the model got it
 };
 
 struct CurlResult {
@@ -53,8 +61,12 @@ std::string run(const std::string& command);
 std::string chat_body(const std::string& content, const std::string& extra = "");
 std::string error_code(const CurlResult& r);
 // Concatenated delta contents, the finish reason and whether the stream ended with [DONE].
+struct StreamedToolCall {
+  std::string id, name, arguments;  // deltas of one index joined
+};
 struct StreamedAnswer {
   std::string content;
+  std::vector<StreamedToolCall> tool_calls;
   std::string finish_reason;
   int usage_chunks = 0;
   bool done = false;

@@ -235,8 +235,8 @@ TEST_CASE("dry_run: a malformed sample is refused naming every field", "[policy]
   } catch (const PolicyError& e) {
     const auto& p = e.problems();
     auto has = [&](const std::string& s) { return std::find(p.begin(), p.end(), s) != p.end(); };
-    CHECK(has("sample.temperature: unknown key (expected one of model, messages, stop, user, max_tokens, answer)"));
-    CHECK(has("sample.messages[0].x: unknown key (expected role, content, name)"));
+    CHECK(has("sample.temperature: unknown key (expected one of model, messages, stop, user, max_tokens, tools, answer, answer_tool_calls)"));
+    CHECK(has("sample.messages[0].x: unknown key (expected one of role, content, name, tool_calls, tool_call_id)"));
     CHECK(has("sample.messages[0].role: unknown role \"wizard\" (expected system, developer, user, assistant, tool)"));
     CHECK(has("sample.messages[0].content: expected a string or a list of text parts, got integer"));
     CHECK(has("sample.stop: expected a string or a list of strings, got integer"));
