@@ -11,7 +11,8 @@ mkdir -p "$out/corpus" "$out/objs"
 cxx="${CXX_FUZZ:-clang++}"
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -I"$root")
 sources=("$root"/core/json.cpp "$root"/core/utf8.cpp "$root"/core/yaml.cpp "$root"/gateway/chat_request.cpp
-         "$root"/gateway/api_error.cpp "$root"/inference/safetensors.cpp)
+         "$root"/gateway/api_error.cpp "$root"/inference/safetensors.cpp "$root"/inference/tool_call_parser.cpp
+         "$root"/policy/json_strings.cpp)
 objs=()
 for src in "${sources[@]}"; do
   obj="$out/objs/$(basename "$(dirname "$src")")_$(basename "$src" .cpp).o"
@@ -29,6 +30,9 @@ if [[ -z "$(ls -A "$out/corpus")" ]]; then
   done
   printf '\x01{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],"stop":["a"],"stream":true,"stream_options":{"include_usage":true}}' > "$out/corpus/chat_0"
   printf '\x01{"model":"m","messages":[{"role":"system","content":"s"},{"role":"assistant"},{"role":"developer","content":"d","name":"n"}],"max_tokens":5,"seed":1,"temperature":0.5}' > "$out/corpus/chat_1"
+  printf '\x01{"model":"m","tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}],"tool_choice":"auto","messages":[{"role":"user","content":"x"},{"role":"assistant","content":null,"tool_calls":[{"id":"a","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"a","content":"r"}]}' > "$out/corpus/chat_2"
+  printf '\x04\x03Sure.<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n{"city": "Oslo"}\n```<｜tool▁call▁end｜>\n<｜tool▁call▁begin｜>function<｜tool▁sep｜>f\n```json\n{}\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>' > "$out/corpus/tools_0"
+  printf '\x05{"to": "a@b.c", "n": [1, 2.5, {"k\\"ey": "v\\u00e9"}], "ok": true}' > "$out/corpus/strings_0"
   for f in "$root"/policy/defaults/*.yaml "$root"/docs/*.yaml; do
     [[ -f "$f" ]] || continue
     { printf '\x02'; head -c 4000 "$f"; } > "$out/corpus/yaml_$i"; i=$((i + 1))
