@@ -2,23 +2,13 @@
 
 #include <stdexcept>
 
+#include "inference/deepseek_v3_tokens.h"
 #include "inference/tokenizer.h"
 
 namespace warden::inference {
 namespace {
 
-constexpr std::string_view kUser = "<｜User｜>";
-constexpr std::string_view kAssistant = "<｜Assistant｜>";
-constexpr std::string_view kEndOfSentence = "<｜end▁of▁sentence｜>";
-constexpr std::string_view kToolOutputsBegin = "<｜tool▁outputs▁begin｜>";
-constexpr std::string_view kToolOutputsEnd = "<｜tool▁outputs▁end｜>";
-constexpr std::string_view kToolOutputBegin = "<｜tool▁output▁begin｜>";
-constexpr std::string_view kToolOutputEnd = "<｜tool▁output▁end｜>";
-constexpr std::string_view kToolCallsBegin = "<｜tool▁calls▁begin｜>";
-constexpr std::string_view kToolCallsEnd = "<｜tool▁calls▁end｜>";
-constexpr std::string_view kToolCallBegin = "<｜tool▁call▁begin｜>";
-constexpr std::string_view kToolCallEnd = "<｜tool▁call▁end｜>";
-constexpr std::string_view kToolSep = "<｜tool▁sep｜>";
+using namespace v3_tokens;
 
 bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
 

@@ -3,14 +3,16 @@
 #include <algorithm>
 #include <array>
 
+#include "inference/deepseek_v3_tokens.h"
+
 namespace warden::inference {
 namespace {
 
-constexpr std::string_view kCallsBegin = "<｜tool▁calls▁begin｜>";
-constexpr std::string_view kCallsEnd = "<｜tool▁calls▁end｜>";
-constexpr std::string_view kCallBegin = "<｜tool▁call▁begin｜>";
-constexpr std::string_view kCallEnd = "<｜tool▁call▁end｜>";
-constexpr std::string_view kSep = "<｜tool▁sep｜>";
+constexpr std::string_view kCallsBegin = v3_tokens::kToolCallsBegin;
+constexpr std::string_view kCallsEnd = v3_tokens::kToolCallsEnd;
+constexpr std::string_view kCallBegin = v3_tokens::kToolCallBegin;
+constexpr std::string_view kCallEnd = v3_tokens::kToolCallEnd;
+constexpr std::string_view kSep = v3_tokens::kToolSep;
 
 // All markers start with this, so a '<' that cannot begin it releases the text before it.
 constexpr size_t kLongestMarker = std::max({kCallsBegin.size(), kCallsEnd.size(), kCallBegin.size(),

@@ -13,27 +13,16 @@ using namespace warden;
 using namespace gateway_test;
 using warden::core::Json;
 
-namespace {
-
-const std::string kGuardedPolicyFile = std::string(WARDEN_SOURCE_DIR) + "/tests/policy/data/guarded_test_policy.yaml";
-
-std::string last_prompt(Gateway& gw) {
-  std::lock_guard lock(gw.backend.mutex);
-  return gw.backend.last_prompt;
-}
-
-}  // namespace
-
 TEST_CASE("the chain redacts, restores, blocks, filters output and records every exchange") {
   Gateway gw;
-  gw.set_policy(core::load_document_file(kGuardedPolicyFile), "guarded", 7);
+  gw.set_policy(core::load_document_file(guarded_policy_file()), "guarded", 7);
 
   SECTION("PII is pseudonymized for the model and restored for the caller; the record holds both") {
     auto r = gw.curl("POST", "/v1/chat/completions", gw.user_key, chat_body("Please email jane.doe@example.com today"));
     REQUIRE(r.status == 200);
     CHECK(Json::parse(r.body).at("choices")[0].at("message").at("content").as_string() ==
           "Please email jane.doe@example.com today");
-    CHECK(last_prompt(gw) == "Please email <EMAIL_ADDRESS_1> today");
+    CHECK(gw.backend.seen_prompt() == "Please email <EMAIL_ADDRESS_1> today");
 
     auto s = gw.curl("POST", "/v1/chat/completions", gw.user_key,
                      chat_body("write to bob@example.org and bob@example.org", R"(,"stream":true)"));
@@ -42,7 +31,7 @@ TEST_CASE("the chain redacts, restores, blocks, filters output and records every
     CHECK(streamed.content == "write to bob@example.org and bob@example.org");
     CHECK(streamed.finish_reason == "stop");
     CHECK(streamed.done);
-    CHECK(last_prompt(gw) == "write to <EMAIL_ADDRESS_1> and <EMAIL_ADDRESS_1>");
+    CHECK(gw.backend.seen_prompt() == "write to <EMAIL_ADDRESS_1> and <EMAIL_ADDRESS_1>");
 
     Json records = gw.records();
     REQUIRE(records.size() == 2);
@@ -64,13 +53,13 @@ TEST_CASE("the chain redacts, restores, blocks, filters output and records every
   }
 
   SECTION("a secret blocks the request before the model sees it, naming only the type") {
-    std::string before = last_prompt(gw);
+    std::string before = gw.backend.seen_prompt();
     auto r = gw.curl("POST", "/v1/chat/completions", gw.user_key, chat_body("my key is AKIAIOSFODNN7EXAMPLE ok"));
     CHECK(r.status == 400);
     CHECK(error_code(r) == "content_filter");
     CHECK(r.body.find("AWS_ACCESS_KEY") != std::string::npos);
     CHECK(r.body.find("AKIAIOSFODNN7EXAMPLE") == std::string::npos);
-    CHECK(last_prompt(gw) == before);
+    CHECK(gw.backend.seen_prompt() == before);
     Json records = gw.records();
     REQUIRE(records.size() == 1);
     CHECK(records[0].at("decision").as_string() == "blocked");
@@ -163,7 +152,7 @@ TEST_CASE("the chain redacts, restores, blocks, filters output and records every
     gw.set_policy(permissive, "open", 8);
     auto second = gw.curl("POST", "/v1/chat/completions", gw.user_key, chat_body("mail jane.doe@example.com"));
     CHECK(Json::parse(second.body).at("choices")[0].at("message").at("content").as_string() == "mail jane.doe@example.com");
-    CHECK(last_prompt(gw) == "mail jane.doe@example.com");
+    CHECK(gw.backend.seen_prompt() == "mail jane.doe@example.com");
     Json records = gw.records();
     REQUIRE(records.size() == 2);
     CHECK(records[0].at("policy_version").as_int() == 7);

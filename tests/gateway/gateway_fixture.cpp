@@ -91,6 +91,18 @@ std::function<void()> EchoBackend::start(const gateway::ChatRequest& request,
   return [stop] { *stop = true; };
 }
 
+std::string EchoBackend::seen_prompt() {
+  std::lock_guard lock(mutex);
+  return last_prompt;
+}
+
+gateway::ChatRequest EchoBackend::seen_request() {
+  std::lock_guard lock(mutex);
+  return last_request;
+}
+
+std::string guarded_policy_file() { return std::string(WARDEN_SOURCE_DIR) + "/tests/policy/data/guarded_test_policy.yaml"; }
+
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);

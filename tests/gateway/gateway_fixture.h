@@ -48,7 +48,14 @@ class EchoBackend : public warden::gateway::ChatBackend {
   // lines are echoed as text. Off: requests using tools are refused like a V2 model's.
   std::atomic<bool> tools{true};
   warden::gateway::ChatRequest last_request;  // the last request as the model got it
+
+  // The same two, read under the lock.
+  std::string seen_prompt();
+  warden::gateway::ChatRequest seen_request();
 };
+
+// tests/policy/data/guarded_test_policy.yaml: the policy the chain tests run under.
+std::string guarded_policy_file();
 
 struct CurlResult {
   int status = 0;

@@ -14,8 +14,6 @@ using warden::core::Json;
 
 namespace {
 
-const std::string kGuardedPolicyFile = std::string(WARDEN_SOURCE_DIR) + "/tests/policy/data/guarded_test_policy.yaml";
-
 const std::string kMailTool =
     R"({"type":"function","function":{"name":"send_mail","description":"Sends an e-mail.",)"
     R"("parameters":{"type":"object","properties":{"to":{"type":"string"},"body":{"type":"string"}},"required":["to"]}}})";
@@ -28,16 +26,11 @@ std::string user_message(const std::string& content) {
   return R"([{"role":"user","content":)" + core::json_quote(content) + "}]";
 }
 
-gateway::ChatRequest last_request(Gateway& gw) {
-  std::lock_guard lock(gw.backend.mutex);
-  return gw.backend.last_request;
-}
-
 }  // namespace
 
 TEST_CASE("tool calls: redacted for the model, restored and filtered for the caller, recorded") {
   Gateway gw;
-  gw.set_policy(core::load_document_file(kGuardedPolicyFile), "guarded", 7);
+  gw.set_policy(core::load_document_file(guarded_policy_file()), "guarded", 7);
 
   SECTION("a call's arguments get the caller's values back; the model only saw placeholders") {
     auto r = gw.curl("POST", "/v1/chat/completions", gw.user_key,
@@ -58,7 +51,7 @@ TEST_CASE("tool calls: redacted for the model, restored and filtered for the cal
     CHECK(args.at("to").as_string() == "ann@example.com");
     CHECK(args.at("body").as_string() == "see \"q3.pdf\"");
 
-    auto seen = last_request(gw);
+    auto seen = gw.backend.seen_request();
     CHECK(seen.messages.back().content.find("ann@example.com") == std::string::npos);
     CHECK(seen.messages.back().content.find("<EMAIL_ADDRESS_1>") != std::string::npos);
     REQUIRE(seen.tools.size() == 1);
@@ -97,7 +90,7 @@ TEST_CASE("tool calls: redacted for the model, restored and filtered for the cal
     auto r = gw.curl("POST", "/v1/chat/completions", gw.user_key, tools_body(messages));
     REQUIRE(r.status == 200);
     CHECK(Json::parse(r.body).at("choices")[0].at("message").at("content").as_string() == "thanks");
-    auto seen = last_request(gw);
+    auto seen = gw.backend.seen_request();
     REQUIRE(seen.messages.size() == 4);
     CHECK(seen.messages[0].content == "Who is <EMAIL_ADDRESS_1>?");
     REQUIRE(seen.messages[1].tool_calls.size() == 1);
@@ -170,7 +163,7 @@ TEST_CASE("tool calls: redacted for the model, restored and filtered for the cal
 
 TEST_CASE("tool calls with the official openai npm client") {
   Gateway gw;
-  gw.set_policy(core::load_document_file(kGuardedPolicyFile), "guarded", 7);
+  gw.set_policy(core::load_document_file(guarded_policy_file()), "guarded", 7);
   std::string out = run("cd " + std::string(WARDEN_SOURCE_DIR) + " && node tests/gateway/tools/openai_tools_client.mjs " +
                         shell_quote(gw.base + "/v1") + " " + shell_quote(gw.user_key) + " 2>&1");
   INFO(out);

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "inference/chat_template.h"
+#include "inference/deepseek_v3_tokens.h"
 #include "inference/tool_call_parser.h"
 #include "inference/utf8_stream.h"
 #include "serving_test_util.h"
@@ -14,11 +15,11 @@ using namespace warden::inference::testing;
 
 namespace {
 
-const std::string kCallsBegin = "<｜tool▁calls▁begin｜>";
-const std::string kCallsEnd = "<｜tool▁calls▁end｜>";
-const std::string kCallBegin = "<｜tool▁call▁begin｜>";
-const std::string kCallEnd = "<｜tool▁call▁end｜>";
-const std::string kSep = "<｜tool▁sep｜>";
+const std::string kCallsBegin(v3_tokens::kToolCallsBegin);
+const std::string kCallsEnd(v3_tokens::kToolCallsEnd);
+const std::string kCallBegin(v3_tokens::kToolCallBegin);
+const std::string kCallEnd(v3_tokens::kToolCallEnd);
+const std::string kSep(v3_tokens::kToolSep);
 
 // A call as the model writes it.
 std::string call_text(const std::string& name, const std::string& args) {
