@@ -194,14 +194,17 @@ std::vector<PatternSpec> build() {
         "tarjeta", "carta", "kaart", "cc"},
        0.15, {"order", "invoice", "tracking", "isbn", "serial", "ref"}});
   v.back().start = shape(StartShape::kCardLike, 13);
+  v.back().shape_match = match_card_number;
   add({kIbanCode, -1, R"(\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}\b)", R"(\b[A-Z][A-Z0-9 ]{0,55})",
        56, 0.9, validate_iban, {"iban", "account", "konto", "compte", "cuenta", "conto", "rekening"},
        0.1, {}});
   v.back().start = shape(StartShape::kIban);
+  v.back().shape_match = match_iban;
   add({kUsSsn, -1, R"(\b\d{3}[ \-]?\d{2}[ \-]?\d{4}\b)", R"(\b[0-9][0-9 \-]{0,14})", 16, 0.5,
        validate_ssn, {"ssn", "social security", "ss#", "taxpayer", "tin"}, 0.4,
        {"order", "invoice", "isbn", "ref", "ticket"}});
   v.back().start = shape(StartShape::kSsn);
+  v.back().shape_match = match_us_ssn;
   add({kCrypto, -1,
        R"(\b[13][1-9A-HJ-NP-Za-km-z]{25,34}\b|\b(?:bc1|BC1)[02-9ac-hj-np-zAC-HJ-NP-Z]{11,71}\b)",
        R"(\b[13][1-9A-HJ-NP-Za-km-z]{0,36}|\b(?i:b|bc|bc1[02-9ac-hj-np-z]{0,73}))", 80, 0.95,
@@ -228,6 +231,7 @@ std::vector<PatternSpec> build() {
        validate_ipv4, {"ip", "address", "host", "server", "client"}, 0.1,
        {"version", "ver", "release", "build", "oid", "v."}});
   v.back().start = shape(StartShape::kIpv4);
+  v.back().shape_match = match_ipv4;
   add({kIpAddress, -1, R"([0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]{0,39})",
        R"([0-9A-Fa-f:][0-9A-Fa-f:.]{0,49})", 52, 0.8, validate_ipv6, {}, 0, {}});
   v.back().start = shape(StartShape::kIpv6);

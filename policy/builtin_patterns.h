@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "policy/entity_type.h"
+#include "policy/shape_matchers.h"
 #include "policy/validators.h"
 
 namespace warden::policy {
@@ -62,6 +63,9 @@ struct PatternSpec {
   // Detector::kGateOverlap bytes of any match start. Empty: the regex itself.
   std::string gate;
   StartRule start;
+  // Optional. A hand-written matcher that gives exactly RE2's match of `regex` (which then
+  // has no capturing group): the detector calls it instead of RE2.
+  ShapeMatchFn shape_match = nullptr;
 };
 
 const std::vector<PatternSpec>& builtin_patterns();

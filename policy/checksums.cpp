@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -42,26 +43,38 @@ constexpr IbanLength kIbanLengths[] = {
     {"SC", 31}, {"SE", 24}, {"SI", 19}, {"SK", 24}, {"SM", 27}, {"TN", 24}, {"TR", 26},
     {"UA", 29}, {"VA", 22}, {"VG", 24}, {"XK", 20}};
 
-int iban_length_for(std::string_view country) {
-  for (const auto& e : kIbanLengths) {
-    if (country == e.country) return e.length;
+// kIbanLengths by country code: [first letter - 'A'][second letter - 'A'].
+struct IbanLengthTable {
+  std::array<std::array<uint8_t, 26>, 26> length{};
+  IbanLengthTable() {
+    for (const auto& e : kIbanLengths)
+      length[static_cast<size_t>(e.country[0] - 'A')][static_cast<size_t>(e.country[1] - 'A')] =
+          static_cast<uint8_t>(e.length);
   }
-  return 0;
+};
+
+int iban_length_for(std::string_view country) {
+  static const IbanLengthTable kTable;
+  if (country.size() != 2) return 0;
+  const unsigned a = static_cast<unsigned char>(country[0]) - 'A', b = static_cast<unsigned char>(country[1]) - 'A';
+  return a < 26 && b < 26 ? kTable.length[a][b] : 0;
 }
 
 // Remainder mod 97 of the IBAN rearranged (first four characters moved to the end,
-// letters as 10..35), computed digit by digit so no big integers are needed.
-int iban_mod97(std::string_view rearranged) {
-  int rem = 0;
+// letters A-Z as 10..35), continuing from `rem`, without big integers: digits are gathered
+// into a 64-bit value that is reduced whenever it nears 10^16 (the same remainder as one
+// reduction per digit, with far fewer divisions).
+int iban_mod97(std::string_view rearranged, int rem = 0) {
+  uint64_t value = static_cast<uint64_t>(rem);
   for (char c : rearranged) {
+    if (value >= 100'000'000'000'000ULL) value %= 97;
     if (c >= '0' && c <= '9') {
-      rem = (rem * 10 + (c - '0')) % 97;
+      value = value * 10 + static_cast<uint64_t>(c - '0');
     } else {
-      int v = c - 'A' + 10;
-      rem = (rem * 100 + v) % 97;
+      value = value * 100 + static_cast<uint64_t>(c - 'A' + 10);
     }
   }
-  return rem;
+  return static_cast<int>(value % 97);
 }
 
 constexpr const char* kBase58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
@@ -140,9 +153,7 @@ bool iban_valid(std::string_view s) {
     if (!upper && !digit) return false;
   }
   if (iban_length_for(s.substr(0, 2)) != static_cast<int>(s.size())) return false;
-  std::string rearranged(s.substr(4));
-  rearranged.append(s.substr(0, 4));
-  return iban_mod97(rearranged) == 1;
+  return iban_mod97(s.substr(0, 4), iban_mod97(s.substr(4))) == 1;  // the first four moved to the end
 }
 
 std::string iban_with_check_digits(std::string_view country, std::string_view bban) {
@@ -252,6 +263,18 @@ double shannon_entropy(std::string_view s) {
     h -= p * std::log2(p);
   }
   return h;
+}
+
+bool entropy_at_least(std::string_view s, double bits) {
+  if (s.empty()) return 0.0 >= bits;
+  std::array<uint32_t, 256> counts{};
+  uint32_t most = 0;
+  for (unsigned char c : s) most = std::max(most, ++counts[c]);
+  // Shannon entropy >= min-entropy = log2(n / most). With a margin far above the rounding
+  // of shannon_entropy, the bound alone answers "yes".
+  const double n = static_cast<double>(s.size());
+  if (static_cast<double>(most) * std::exp2(bits + 1e-9) <= n) return true;
+  return shannon_entropy(s) >= bits;
 }
 
 }  // namespace warden::policy

@@ -26,6 +26,9 @@ bool btc_bech32_valid(std::string_view address);
 
 // Shannon entropy in bits per byte.
 double shannon_entropy(std::string_view s);
+// shannon_entropy(s) >= bits, exactly; most high-entropy strings are settled by the
+// min-entropy bound (log2 of length over the largest byte count) without any logarithm.
+bool entropy_at_least(std::string_view s, double bits);
 
 // Appends a Luhn check digit to a string of digits (used by test generators).
 char luhn_check_digit(std::string_view digits_without_check);

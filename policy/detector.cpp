@@ -5,6 +5,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "policy/builtin_patterns.h"
 #include "core/utf8.h"
@@ -73,6 +78,7 @@ class ContextWords {
       words_.push_back(w);
       for (int c = 0; c < 256; ++c)
         if (kAscii.lower[c] == static_cast<unsigned char>(w[0])) first_[c] = true;
+      if (std::find(firsts_.begin(), firsts_.end(), w[0]) == firsts_.end()) firsts_.push_back(w[0]);
     }
   }
   bool empty() const { return words_.empty(); }
@@ -83,24 +89,69 @@ class ContextWords {
     if (words_.empty()) return false;
     const unsigned char* p = reinterpret_cast<const unsigned char*>(window.data());
     const size_t n = window.size();
+#if defined(__SSE2__)
+    // A context window (48 bytes) at once: word starts whose lower case is a first letter.
+    if (n <= 64 && firsts_.size() <= kMaxVectorFirsts) {
+      uint64_t starts = vector_starts(p, n);
+      while (starts != 0) {
+        const size_t pos = static_cast<size_t>(__builtin_ctzll(starts));
+        starts &= starts - 1;
+        if (word_at(p, n, pos)) return true;
+      }
+      return false;
+    }
+#endif
     for (size_t pos = 0; pos < n; ++pos) {
       if (!first_[p[pos]] || (pos > 0 && kAscii.alpha[p[pos - 1]])) continue;
-      for (const auto& w : words_) {
-        if (static_cast<unsigned char>(w[0]) != kAscii.lower[p[pos]] || n - pos < w.size()) continue;
-        size_t k = 1;
-        while (k < w.size() && kAscii.lower[p[pos + k]] == static_cast<unsigned char>(w[k])) ++k;
-        if (k != w.size()) continue;
-        const size_t after = pos + w.size();
-        if (whole_word_ && after < n && kAscii.alpha[p[after]]) continue;
-        return true;
-      }
+      if (word_at(p, n, pos)) return true;
     }
     return false;
   }
 
  private:
+  static constexpr size_t kMaxVectorFirsts = 8;
+
+  // A word of the list at `pos` (a word start whose lower case is a first letter).
+  bool word_at(const unsigned char* p, size_t n, size_t pos) const {
+    for (const auto& w : words_) {
+      if (static_cast<unsigned char>(w[0]) != kAscii.lower[p[pos]] || n - pos < w.size()) continue;
+      size_t k = 1;
+      while (k < w.size() && kAscii.lower[p[pos + k]] == static_cast<unsigned char>(w[k])) ++k;
+      if (k != w.size()) continue;
+      const size_t after = pos + w.size();
+      if (whole_word_ && after < n && kAscii.alpha[p[after]]) continue;
+      return true;
+    }
+    return false;
+  }
+
+#if defined(__SSE2__)
+  // Bit pos: byte pos starts a word (no ASCII letter before it) and its lower case is the
+  // first letter of a word of the list. n <= 64.
+  uint64_t vector_starts(const unsigned char* p, size_t n) const {
+    alignas(16) unsigned char bytes[64] = {};
+    std::memcpy(bytes, p, n);
+    auto in_range = [](__m128i x, char lo, char hi) {  // unsigned lo <= x <= hi
+      const __m128i t = _mm_sub_epi8(x, _mm_set1_epi8(lo));
+      return _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(static_cast<char>(hi - lo))), t);
+    };
+    uint64_t first = 0, alpha = 0;
+    for (int k = 0; k < 4; ++k) {
+      const __m128i x = _mm_load_si128(reinterpret_cast<const __m128i*>(bytes + 16 * k));
+      const __m128i lower = _mm_or_si128(x, _mm_and_si128(in_range(x, 'A', 'Z'), _mm_set1_epi8(0x20)));
+      __m128i is_first = _mm_setzero_si128();
+      for (char c : firsts_) is_first = _mm_or_si128(is_first, _mm_cmpeq_epi8(lower, _mm_set1_epi8(c)));
+      first |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(is_first))) << (16 * k);
+      alpha |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(in_range(lower, 'a', 'z')))) << (16 * k);
+    }
+    const uint64_t inside = n == 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1;
+    return first & ~(alpha << 1) & inside;
+  }
+#endif
+
   std::vector<std::string> words_;
   std::array<bool, 256> first_{};  // bytes whose lower case starts a word
+  std::vector<char> firsts_;       // the distinct first bytes of the words
   bool whole_word_ = false;
 };
 
@@ -183,6 +234,13 @@ struct Detector::Compiled {
   // The anchored leftmost-longest match at s within text[..limit): groups[0] the match,
   // groups[1] the value group when the pattern has one.
   bool match(std::string_view text, size_t s, size_t limit, re2::StringPiece* groups) const {
+    if (spec.shape_match) {
+      size_t end = 0;
+      if (!spec.shape_match(text.substr(0, limit), s, end)) return false;
+      groups[0] = re2::StringPiece(text.data() + s, end - s);
+      groups[1] = re2::StringPiece();
+      return true;
+    }
     const bool ascii = ascii_re && is_ascii(text.substr(s, limit - s));
     const RE2& whole = ascii ? *ascii_re : *re;
     const RE2* prefix_re = ascii && ascii_value_prefix ? ascii_value_prefix.get() : value_prefix.get();

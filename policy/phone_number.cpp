@@ -2,6 +2,7 @@
 // national significant number lengths of common countries, and national formats of
 // US, UK, DE, FR, ES, IT and NL. Dates, times, ISBNs and glued identifiers are refused.
 #include <array>
+#include <cstdint>
 #include <string_view>
 
 #include "policy/validators.h"
@@ -27,6 +28,21 @@ constexpr std::array<CountryRule, 34> kCountries = {{
 }};
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// kCountries by code: [code value] for one-digit codes, [10 + value] for two digits, [110 +
+// value] for three; rule index + 1, 0 for none.
+struct CountryIndex {
+  std::array<uint8_t, 1110> rule{};
+  CountryIndex() {
+    for (size_t k = 0; k < kCountries.size(); ++k) rule[slot(kCountries[k].code)] = static_cast<uint8_t>(k + 1);
+  }
+  static size_t slot(std::string_view code) {
+    size_t value = 0;
+    for (char c : code) value = value * 10 + static_cast<size_t>(c - '0');
+    return (code.size() == 1 ? 0 : code.size() == 2 ? 10 : 110) + value;
+  }
+};
+const CountryIndex kCountryIndex;
 
 // Digit groups of a value, as views into it (a value is at most a few dozen bytes: no
 // allocation per candidate).
@@ -113,6 +129,15 @@ bool validate_phone_once(Candidate& c) {
   size_t ext = v.find_first_of("xe#");
   std::string_view main = ext == std::string_view::npos ? v : v.substr(0, ext);
   while (!main.empty() && (main.back() == ' ' || main.back() == '-')) main.remove_suffix(1);
+  if (main.empty()) return false;
+
+  // Without "+" or "00" only a national format may accept, and each has 9 to 13 digits: the
+  // count alone refuses the rest (a card number, a short code) before the checks below.
+  if (main[0] != '+' && main.substr(0, 2) != "00") {
+    size_t count = 0;
+    for (char ch : main) count += is_digit(ch);
+    if (count < 9 || count > 13) return false;
+  }
 
   char prev = c.before(1);
   if (is_word_byte(prev) || prev == '-' || prev == '.' || prev == '/' || prev == '_' ||
@@ -166,9 +191,12 @@ bool validate_phone_once(Candidate& c) {
         rest = std::string_view(trunkless, k);
       }
     }
-    for (const auto& rule : kCountries) {
+    // The rules whose code starts `rest` (at most one per code length); any of them may accept.
+    for (size_t code_len = 1; code_len <= 3 && code_len <= rest.size(); ++code_len) {
+      const uint8_t found = kCountryIndex.rule[CountryIndex::slot(rest.substr(0, code_len))];
+      if (found == 0) continue;
+      const CountryRule& rule = kCountries[found - 1u];
       std::string_view code = rule.code;
-      if (rest.compare(0, code.size(), code) != 0) continue;
       int nsn = static_cast<int>(rest.size() - code.size());
       if (nsn < rule.min_nsn || nsn > rule.max_nsn) continue;
       if (code == "1" && !nanp_ok(rest.substr(1))) continue;

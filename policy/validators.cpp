@@ -30,10 +30,47 @@ std::string digits_of(std::string_view s) {
   return out;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+// The decimal digits of a value, without allocating: at most `Max`; `overflow` when the
+// value has more.
+template <size_t Max>
+struct Digits {
+  char bytes[Max];
+  size_t size = 0;
+  bool overflow = false;
+  explicit Digits(std::string_view s) {
+    for (char c : s) {
+      if (c < '0' || c > '9') continue;
+      if (size == Max) {
+        overflow = true;
+        return;
+      }
+      bytes[size++] = c;
+    }
+  }
+  std::string_view view() const { return std::string_view(bytes, size); }
+};
+
+// std::tolower in the "C" locale (the gateway never sets another).
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
+bool equals_lowered(std::string_view s, std::string_view lowercase) {
+  if (s.size() != lowercase.size()) return false;
+  for (size_t i = 0; i < s.size(); ++i)
+    if (ascii_lower(s[i]) != lowercase[i]) return false;
+  return true;
+}
+
+bool contains_lowered(std::string_view s, std::string_view lowercase) {
+  if (s.size() < lowercase.size()) return false;
+  for (size_t i = 0; i + lowercase.size() <= s.size(); ++i)
+    if (equals_lowered(s.substr(i, lowercase.size()), lowercase)) return true;
+  return false;
+}
+
+int small_number(std::string_view digits) {  // at most 4 ASCII digits
+  int v = 0;
+  for (char c : digits) v = v * 10 + (c - '0');
+  return v;
 }
 
 // Separators between digit groups must all be the same character (or absent).
@@ -48,19 +85,17 @@ bool consistent_separators(std::string_view s) {
 }
 
 bool looks_like_placeholder_value(std::string_view v) {
-  std::string l = lower(v);
   static constexpr std::array<std::string_view, 14> kPlaceholders = {
       "null", "none", "true", "false", "undefined", "redacted", "xxxx", "****", "changeit",
       "your_password", "password", "<password>", "example", "secret"};
   for (auto p : kPlaceholders) {
-    if (l == p) return true;
+    if (equals_lowered(v, p)) return true;
   }
-  if (l.find("${") != std::string::npos || l.find("{{") != std::string::npos) return true;
-  if (l.find("xxxx") != std::string::npos || l.find("****") != std::string::npos) return true;
-  if (!l.empty() && l.front() == '<' && l.back() == '>') return true;
-  if (!l.empty() && l.front() == '$') return true;  // environment reference
-  bool all_same = std::all_of(l.begin(), l.end(), [&](char c) { return c == l[0]; });
-  return all_same;
+  if (v.find("${") != std::string_view::npos || v.find("{{") != std::string_view::npos) return true;
+  if (contains_lowered(v, "xxxx") || v.find("****") != std::string_view::npos) return true;
+  if (!v.empty() && v.front() == '<' && v.back() == '>') return true;
+  if (!v.empty() && v.front() == '$') return true;  // environment reference
+  return std::all_of(v.begin(), v.end(), [&](char c) { return ascii_lower(c) == ascii_lower(v[0]); });
 }
 
 }  // namespace
@@ -133,8 +168,9 @@ bool validate_ipv4(Candidate& c) {
     std::string_view octet = v.substr(pos, dot == std::string_view::npos ? v.npos : dot - pos);
     if (octet.empty() || octet.size() > 3) return false;
     if (octet.size() > 1 && octet[0] == '0') return false;
-    int value = std::stoi(std::string(octet));
-    if (value > 255) return false;
+    for (char ch : octet)
+      if (ch < '0' || ch > '9') return false;  // the pattern's \d: never taken
+    if (small_number(octet) > 255) return false;
     pos = dot + 1;
   }
   return true;
@@ -161,8 +197,9 @@ bool validate_credit_card(Candidate& c) {
   if (!consistent_separators(v)) return false;
   if (is_ascii_alnum(c.after(1)) || is_ascii_alnum(c.before(1))) return false;
   if ((c.before(1) == '-' || c.before(1) == '.') && is_ascii_alnum(c.before(2))) return false;
-  std::string d = digits_of(v);
-  if (d.size() < 13 || d.size() > 19) return false;
+  const Digits<19> digits(v);
+  const std::string_view d = digits.view();
+  if (digits.overflow || d.size() < 13) return false;
   if (std::all_of(d.begin(), d.end(), [&](char ch) { return ch == d[0]; })) return false;
   if (!luhn_valid(d)) return false;
   if (card_issuer(d).empty()) return false;
@@ -175,30 +212,32 @@ bool validate_iban(Candidate& c) {
   std::string_view v = c.value();
   const int expected = iban_length(v.substr(0, 2));
   if (expected == 0) return false;
-  std::string compact;
+  char compact[64];
+  size_t size = 0;
   size_t i = 0;
-  for (; i < v.size() && static_cast<int>(compact.size()) < expected; ++i) {
+  for (; i < v.size() && static_cast<int>(size) < expected && size < sizeof(compact); ++i) {
     if (v[i] == ' ') {
-      if (compact.size() % 4 != 0) return false;  // printed IBANs group by four
+      if (size % 4 != 0) return false;  // printed IBANs group by four
       continue;
     }
-    compact.push_back(v[i]);
+    compact[size++] = v[i];
   }
-  if (static_cast<int>(compact.size()) != expected) return false;
+  if (static_cast<int>(size) != expected) return false;
   c.value_end = c.value_start + i;
   if (is_ascii_alnum(c.after(1))) return false;
-  return iban_valid(compact);
+  return iban_valid(std::string_view(compact, size));
 }
 
 bool validate_ssn(Candidate& c) {
   std::string_view v = c.value();
   if (!consistent_separators(v)) return false;
   if (is_ascii_alnum(c.after(1)) || c.before(1) == '-' || c.after(1) == '-') return false;
-  std::string d = digits_of(v);
-  if (d.size() != 9) return false;
-  int area = std::stoi(d.substr(0, 3));
-  int group = std::stoi(d.substr(3, 2));
-  int serial = std::stoi(d.substr(5, 4));
+  const Digits<9> digits(v);
+  const std::string_view d = digits.view();
+  if (digits.overflow || d.size() != 9) return false;
+  const int area = small_number(d.substr(0, 3));
+  const int group = small_number(d.substr(3, 2));
+  const int serial = small_number(d.substr(5, 4));
   if (area == 0 || area == 666 || area >= 900 || group == 0 || serial == 0) return false;
   if (d == "078051120" || d == "219099999" || d == "123456789") return false;
   bool dashed = v.find('-') != std::string_view::npos;
@@ -278,7 +317,7 @@ bool validate_aws_secret(Candidate& c) {
     digit |= ch >= '0' && ch <= '9';
   }
   return upper && lower_c && (digit || v.find('/') != v.npos || v.find('+') != v.npos) &&
-         shannon_entropy(v) >= 3.5;
+         entropy_at_least(v, 3.5);
 }
 
 bool validate_jwt(Candidate& c) {
@@ -302,11 +341,11 @@ bool validate_api_key(Candidate& c) {
   if (looks_like_placeholder_value(v)) return false;
   bool letter = false, digit = false;
   for (char ch : v) {
-    letter |= std::isalpha(static_cast<unsigned char>(ch)) != 0;
+    letter |= (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');  // std::isalpha, "C" locale
     digit |= ch >= '0' && ch <= '9';
   }
   if (!letter || !digit) return false;
-  return shannon_entropy(v) >= 3.2;
+  return entropy_at_least(v, 3.2);
 }
 
 bool validate_password(Candidate& c) {

@@ -7,7 +7,7 @@
 
 namespace warden::bench {
 
-// kind: 0 mixed (45% prose, 25% code, 27% logs, 3% PII), 1 prose, 2 code, 3 logs.
+// kind: 0 mixed (45% prose, 25% code, 27% logs, 3% PII), 1 prose, 2 code, 3 logs, 4 PII.
 inline std::string mixed_text(size_t bytes, uint64_t seed = 42, int kind = 0) {
   static const char* kProse[] = {
       "The quarterly report shows that revenue grew in most regions, while costs stayed flat. ",
@@ -41,7 +41,7 @@ inline std::string mixed_text(size_t bytes, uint64_t seed = 42, int kind = 0) {
   std::string out;
   out.reserve(bytes + 256);
   while (out.size() < bytes) {
-    uint64_t r = kind == 1 ? 0 : kind == 2 ? 50 : kind == 3 ? 80 : rng() % 100;
+    uint64_t r = kind == 1 ? 0 : kind == 2 ? 50 : kind == 3 ? 80 : kind == 4 ? 99 : rng() % 100;
     if (r < 45) out += kProse[rng() % 7];
     else if (r < 70) out += kCode[rng() % 5];
     else if (r < 97) out += kLogs[rng() % 4];

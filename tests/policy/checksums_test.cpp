@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <random>
+#include <string>
+
 #include "policy/checksums.h"
 
 using namespace warden::policy;
@@ -45,4 +48,56 @@ TEST_CASE("checksums: Bitcoin addresses", "[policy][checksums]") {
 TEST_CASE("checksums: entropy", "[policy][checksums]") {
   CHECK(shannon_entropy("aaaaaaaa") == Approx(0.0));
   CHECK(shannon_entropy("abcdefgh") == Approx(3.0));
+}
+
+TEST_CASE("checksums: entropy_at_least answers exactly as shannon_entropy", "[policy][checksums]") {
+  // Strings around the thresholds the validators use (3.2 and 3.5 bits), from few to many
+  // distinct bytes, and exact boundaries: 8 distinct bytes once each is exactly 3 bits.
+  std::mt19937_64 rng(5);
+  size_t above = 0, below = 0;
+  for (int round = 0; round < 20000; ++round) {
+    const size_t size = rng() % 60;
+    const size_t alphabet = 1 + rng() % 40;
+    std::string s;
+    for (size_t k = 0; k < size; ++k) s.push_back(static_cast<char>('!' + rng() % alphabet));
+    for (double bits : {0.0, 3.0, 3.2, 3.5, 4.0}) {
+      const bool expected = shannon_entropy(s) >= bits;
+      INFO(s << " " << bits);
+      REQUIRE(entropy_at_least(s, bits) == expected);
+      (expected ? above : below) += 1;
+    }
+  }
+  CHECK(entropy_at_least("abcdefgh", 3.0) == (shannon_entropy("abcdefgh") >= 3.0));
+  CHECK(above > 1000);
+  CHECK(below > 1000);
+}
+
+TEST_CASE("checksums: iban_valid equals the mod-97 rule digit by digit", "[policy][checksums]") {
+  // The reference: IBAN with its first four characters moved to the end, letters as 10..35,
+  // reduced mod 97 after every digit; valid when 1 (and the country length fits).
+  auto reference = [](const std::string& iban) {
+    const std::string rearranged = iban.substr(4) + iban.substr(0, 4);
+    int rem = 0;
+    for (char c : rearranged)
+      rem = c <= '9' ? (rem * 10 + (c - '0')) % 97 : (rem * 100 + (c - 'A' + 10)) % 97;
+    return rem == 1 && iban_length(iban.substr(0, 2)) == static_cast<int>(iban.size());
+  };
+  std::mt19937_64 rng(9);
+  const std::string countries[] = {"DE", "GB", "FR", "NL", "IT", "NO", "MT"};
+  size_t valid = 0;
+  for (int round = 0; round < 20000; ++round) {
+    const std::string& country = countries[rng() % 7];
+    std::string iban = country;
+    const int length = iban_length(country) + static_cast<int>(rng() % 3) - 1;
+    while (static_cast<int>(iban.size()) < length) {
+      const bool digit = iban.size() < 4 || rng() % 4 != 0;
+      iban.push_back(digit ? static_cast<char>('0' + rng() % 10) : static_cast<char>('A' + rng() % 26));
+    }
+    if (round % 2 == 0 && static_cast<int>(iban.size()) == iban_length(country))  // make about half valid
+      iban = iban_with_check_digits(country, iban.substr(4));
+    INFO(iban);
+    REQUIRE(iban_valid(iban) == reference(iban));
+    valid += iban_valid(iban);
+  }
+  CHECK(valid > 3000);
 }
