@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <set>
 
+#include "policy/given_names.h"
+
 // The table below leaves the trailing fields (gate, start) to their defaults and sets
 // them after the entry where needed.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -290,6 +292,22 @@ std::vector<PatternSpec> build() {
   v.back().start.follow = CueFollow::kCapital;
   v.back().score = 0.7;
   split_name_value(v.back());
+
+  // Names without a cue ("Anna Schmidt approved ..."): a common given name and a
+  // capitalised surname, scored below the cue patterns (policy/given_names.h).
+  {
+    const std::vector<std::string>& names = common_given_names();
+    PatternSpec p;
+    p.type = kPerson;
+    p.regex = "\\b(?:" + join_utf8(names) +
+              R"()[ ](?:(?:van|von|de|der|den|di|da|del|la|le|du|dos|das|ter|ten)[ ]){0,2}\p{Lu}[\p{L}'’\-]{0,30}\p{Ll})";
+    p.pending = kNamePending;  // every prefix of a match is a run of capitalised words
+    p.max_len = 100;
+    p.score = 0.65;
+    p.validate = validate_given_name_person;
+    p.start = literals(names);
+    add(p);
+  }
 
   // --- street addresses -----------------------------------------------------------------
   add({kLocation, -1,
