@@ -34,45 +34,6 @@ core::Json span_json(const std::string& where, const policy::RedactedSpan& s) {
   return j;
 }
 
-// What the model was given, for the audit payload.
-core::Json model_request_json(const policy::PolicyRequest& r) {
-  core::Json out = core::Json::object();
-  out["messages"] = core::Json::array();
-  for (const auto& m : r.messages) {
-    core::Json j = core::Json::object();
-    j["role"] = m.role;
-    j["content"] = m.content;
-    if (!m.name.empty()) j["name"] = m.name;
-    if (!m.tool_call_id.empty()) j["tool_call_id"] = m.tool_call_id;
-    if (!m.tool_calls.empty()) {
-      j["tool_calls"] = core::Json::array();
-      for (const auto& c : m.tool_calls) {
-        core::Json call = core::Json::object();
-        call["id"] = c.id;
-        call["name"] = c.name;
-        call["arguments"] = c.arguments;
-        j["tool_calls"].push_back(std::move(call));
-      }
-    }
-    out["messages"].push_back(std::move(j));
-  }
-  if (!r.tools.empty()) {
-    out["tools"] = core::Json::array();
-    for (const auto& t : r.tools) {
-      core::Json j = core::Json::object();
-      j["name"] = t.name;
-      j["description"] = t.description;
-      j["parameters"] = t.parameters;
-      out["tools"].push_back(std::move(j));
-    }
-  }
-  out["stop"] = core::Json::array();
-  for (const auto& s : r.stop) out["stop"].push_back(s);
-  out["user"] = r.user;
-  if (r.max_tokens) out["max_tokens"] = *r.max_tokens;
-  return out;
-}
-
 policy::PolicyRequest to_policy_request(const ChatRequest& chat) {
   policy::PolicyRequest r;
   r.model = chat.model;
@@ -155,15 +116,9 @@ policy::TokenCounter backend_token_counter(ChatBackend* backend, std::optional<T
     apply_policy_request(request, r);
     request.tool_choice.mode = r.tools.empty() ? ToolChoice::Mode::kNone : ToolChoice::Mode::kAuto;
     if (tool_choice) request.tool_choice = *tool_choice;
-    size_t bytes = 0;
-    for (const auto& m : r.messages) {
-      bytes += m.content.size();
-      for (const auto& c : m.tool_calls) bytes += c.name.size() + c.arguments.size();
-    }
-    for (const auto& t : r.tools) bytes += t.name.size() + t.description.size() + t.parameters.size();
     int64_t tokens = backend ? backend->count_prompt_tokens(request) : -1;
-    // Unknown: estimate (4 bytes a token) rather than let a limit pass unchecked.
-    return tokens >= 0 ? tokens : static_cast<int64_t>((bytes + 3) / 4);
+    // Unknown: the policy's estimate rather than let a limit pass unchecked.
+    return tokens >= 0 ? tokens : policy::estimate_prompt_tokens(r);
   };
 }
 
@@ -304,7 +259,7 @@ void run_chat_exchange(ChatExchangeContext c, const core::Json& body, ChatReques
   }
 
   apply_policy_request(chat, input.request);
-  core::Json model_request = model_request_json(input.request);
+  core::Json model_request = policy::policy_request_json(input.request);
 
   auto filter = std::make_unique<policy::OutputFilter>(policy, *session);
   Metrics* metrics = c.metrics;

@@ -275,7 +275,11 @@ Json counts_json(const std::map<std::string, int64_t>& counts) {
   return j;
 }
 
-Json request_json(const PolicyRequest& r) {
+int rank(Decision d) { return static_cast<int>(d); }
+
+}  // namespace
+
+Json policy_request_json(const PolicyRequest& r) {
   Json j = Json::object();
   j["model"] = r.model;
   Json messages = Json::array();
@@ -325,10 +329,6 @@ Json request_json(const PolicyRequest& r) {
   return j;
 }
 
-int rank(Decision d) { return static_cast<int>(d); }
-
-}  // namespace
-
 Json dry_run(const CompiledPolicy& policy, const Json& sample, const TokenCounter& count_tokens) {
   const Sample parsed = parse_sample(sample);
   const PolicyRequest& request = parsed.request;
@@ -353,7 +353,7 @@ Json dry_run(const CompiledPolicy& policy, const Json& sample, const TokenCounte
   for (const SpanReport& s : in.spans) spans.push_back(span_json(s.where, s.span));
   input["spans"] = std::move(spans);
   input["entity_counts"] = counts_json(in.entity_counts);
-  input["request"] = request_json(in.request);
+  input["request"] = policy_request_json(in.request);
   if (in.decision == Decision::kBlocked) {
     Json block = Json::object();
     block["rule"] = in.block_rule;

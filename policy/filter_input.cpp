@@ -263,17 +263,6 @@ struct InputRun {
                       names + ").";
   }
 
-  // 1 token per 4 bytes of everything the model reads, when no tokenizer is given.
-  static int64_t estimate_tokens(const PolicyRequest& req) {
-    size_t bytes = 0;
-    for (const PolicyMessage& m : req.messages) {
-      bytes += m.content.size();
-      for (const PolicyToolCall& c : m.tool_calls) bytes += c.name.size() + c.arguments.size();
-    }
-    for (const PolicyTool& t : req.tools) bytes += t.name.size() + t.description.size() + t.parameters.size();
-    return static_cast<int64_t>((bytes + 3) / 4);
-  }
-
   RuleVerdict limit_rule(size_t index) {
     const GuardRule& rule = p.input[index];
     RuleVerdict v = base_verdict(rule);
@@ -292,7 +281,7 @@ struct InputRun {
         break;
       case RuleKind::kMaxInputTokens: {
         int64_t tokens = 0;
-        tokens = count_tokens ? count_tokens(r.request) : estimate_tokens(r.request);
+        tokens = count_tokens ? count_tokens(r.request) : estimate_prompt_tokens(r.request);
         v.where = "messages";
         v.fired = tokens > rule.limit;
         v.detail = std::to_string(tokens) + " prompt tokens" + (v.fired ? " > " : " <= ") + "limit " +
@@ -377,6 +366,16 @@ struct InputRun {
 };
 
 }  // namespace
+
+int64_t estimate_prompt_tokens(const PolicyRequest& request) {
+  size_t bytes = 0;
+  for (const PolicyMessage& m : request.messages) {
+    bytes += m.content.size();
+    for (const PolicyToolCall& c : m.tool_calls) bytes += c.name.size() + c.arguments.size();
+  }
+  for (const PolicyTool& t : request.tools) bytes += t.name.size() + t.description.size() + t.parameters.size();
+  return static_cast<int64_t>((bytes + 3) / 4);
+}
 
 InputResult run_input_filter(const CompiledPolicy& policy, RedactionSession& session, const PolicyRequest& request,
                              const TokenCounter& count_tokens, std::vector<MatchReport>* matches) {

@@ -155,6 +155,15 @@ class CompiledPolicy {
   std::unique_ptr<Impl> impl_;
 };
 
+// Prompt tokens when no tokenizer counts them: 1 per 4 bytes of everything the model reads
+// (message contents, tool-call names and arguments, tool definitions).
+int64_t estimate_prompt_tokens(const PolicyRequest& request);
+
+// The request as JSON in the OpenAI shapes (tool_calls and tools with type/function;
+// parameters as the JSON text the model gets): what the dry run shows, and what the
+// gateway's audit record keeps as `model_request`.
+core::Json policy_request_json(const PolicyRequest& request);
+
 // The input stage: guardrails.input in document order on the request as sent, then the
 // redaction of every text with one vault, then limits. The texts: message contents (any
 // role), each JSON string value of tool-call arguments (the whole text when not JSON; role
