@@ -61,7 +61,6 @@ std::string message_text(const core::Json& content, size_t index) {
   return text;
 }
 
-
 // OpenAI function names: letters, digits, '_' and '-', at most 64.
 bool valid_function_name(const std::string& name) {
   if (name.empty() || name.size() > 64) return false;
@@ -125,11 +124,13 @@ ChatMessage parse_message(const core::Json& m, size_t i) {
     throw ApiError::bad_request(param + ".role \"" + r + "\" is not supported (system, developer, user, assistant, tool)",
                                 param + ".role");
   }
-  for (const auto& [key, value] : m.as_object()) {
+  if (r == "assistant") {
     // An assistant message as our responses carry it (refusal: null) can be sent back as is.
-    bool known = key == "role" || key == "content" || key == "name" ||
-                 (r == "assistant" && (key == "tool_calls" || key == "refusal")) || (r == "tool" && key == "tool_call_id");
-    if (!known) throw ApiError::bad_request(param + "." + key + " is not supported", param + "." + key, "unknown_parameter");
+    only_keys(m, {"role", "content", "name", "tool_calls", "refusal"}, param);
+  } else if (r == "tool") {
+    only_keys(m, {"role", "content", "name", "tool_call_id"}, param);
+  } else {
+    only_keys(m, {"role", "content", "name"}, param);
   }
   if (const core::Json* refusal = m.find("refusal"); refusal && !refusal->is_null() && !refusal->is_string()) {
     throw ApiError::bad_request(param + ".refusal must be a string or null", param + ".refusal", "invalid_type");
