@@ -133,15 +133,26 @@ void render_call(PromptBuilder& prompt, std::string_view name, std::string_view 
   prompt.special(kToolCallEnd);
 }
 
-// The start of a forced call; forced_output_prefix() is the same as text.
+// The start of a forced call, piece by piece: render() puts the special pieces in by id,
+// forced_output_prefix() joins the same pieces as text, so the two cannot drift apart.
+struct PromptPiece {
+  bool special;
+  std::string text;
+};
+
+std::vector<PromptPiece> forced_call_pieces(const ToolChoice& choice) {
+  std::vector<PromptPiece> pieces = {{true, std::string(kToolCallsBegin)},
+                                     {true, std::string(kToolCallBegin)},
+                                     {false, "function"},
+                                     {true, std::string(kToolSep)}};
+  if (choice.mode == ToolChoice::Mode::kFunction) pieces.push_back({false, choice.function + "\n```json\n"});
+  return pieces;
+}
+
 void render_forced(PromptBuilder& prompt, const ToolChoice& choice) {
-  prompt.special(kToolCallsBegin);
-  prompt.special(kToolCallBegin);
-  prompt.text("function");
-  prompt.special(kToolSep);
-  if (choice.mode == ToolChoice::Mode::kFunction) {
-    prompt.text(choice.function);
-    prompt.text("\n```json\n");
+  for (const PromptPiece& piece : forced_call_pieces(choice)) {
+    if (piece.special) prompt.special(piece.text);
+    else prompt.text(piece.text);
   }
 }
 
@@ -311,8 +322,8 @@ std::vector<TokenId> ChatTemplate::render(const Tokenizer& tokenizer, std::span<
 
 std::string ChatTemplate::forced_output_prefix(const ToolChoice& choice) const {
   if (kind_ != ChatTemplateKind::kDeepSeekV3 || !forces_call(choice)) return "";
-  std::string prefix = std::string(kToolCallsBegin) + std::string(kToolCallBegin) + "function" + std::string(kToolSep);
-  if (choice.mode == ToolChoice::Mode::kFunction) prefix += choice.function + "\n```json\n";
+  std::string prefix;
+  for (const PromptPiece& piece : forced_call_pieces(choice)) prefix += piece.text;
   return prefix;
 }
 

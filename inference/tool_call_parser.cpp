@@ -162,13 +162,9 @@ std::vector<OutputPiece> ToolCallParser::push(std::string_view text) {
         return out;
       }
       out.push_back(call_piece(parse_call(std::string_view(buffer_).substr(0, m.pos), true)));
-      if (m.marker == kCallEnd) {
-        buffer_.erase(0, m.pos + m.marker.size());
-        state_ = State::kBetweenCalls;
-      } else {
-        buffer_.erase(0, m.pos);  // the marker is read again in kBetweenCalls
-        state_ = State::kBetweenCalls;
-      }
+      // The end marker is consumed; a call or block marker is read again in kBetweenCalls.
+      buffer_.erase(0, m.pos + (m.marker == kCallEnd ? m.marker.size() : 0));
+      state_ = State::kBetweenCalls;
       scanned_ = 0;
     }
   }
